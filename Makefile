@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+YEAR := 2023
+
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DEFAULT_TIMEZONE := Asia/Shanghai
+export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
+export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
+
+.PHONY: demo test lock clean
+
+# The environment: Python 3.11, every package pinned with hashes in requirements.lock.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(VENV)/bin/python --require-hashes requirements.lock
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	touch $@
+
+# The key of the personal-data hash: random per machine, never in git.
+.env:
+	umask 077 && echo "REPORTPIPE_PII_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
+
+$(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
+	mkdir -p $(AIRFLOW_HOME)
+	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+
+demo: $(VENV)/.installed .env $(AIRFLOW_HOME)/airflow.db
+	set -a && source .env && set +a && \
+	$(VENV)/bin/reportpipe demo-inbox $(REPORTPIPE_INBOX) --year $(YEAR) && \
+	$(VENV)/bin/python -m reportpipe.airflow_run $(YEAR) && \
+	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
+	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
+	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow: $(AIRFLOW_HOME) (task logs in logs/)"
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest
+
+# Re-resolve requirements.in into requirements.lock (after changing a dependency).
+lock: $(VENV)/.installed
+	$(UV) pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+
+clean:
+	rm -rf $(AIRFLOW_HOME) demo/inbox warehouse/*.duckdb warehouse/*.wal warehouse/.lock

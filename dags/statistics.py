@@ -1,0 +1,42 @@
+"""
+### Annual statistics
+
+Runs whenever any `ingest_<source>` DAG has loaded a month (Asset schedule):
+rebuilds the business tables (`fct_*`) and the report tables
+(`report_figures`: one row per year and figure of the annual report;
+`report_figures_monthly`: the same by month) from every loaded month, then
+publishes `report.duckdb` for analysts by an atomic swap. A rejected file
+updates no Asset, so it never triggers a publication.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import AssetAny, dag, task
+
+from reportpipe.contracts import sources
+from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, source_asset
+
+
+@dag(
+    dag_id="statistics",
+    description="Report figures from every loaded month; publish report.duckdb",
+    doc_md=__doc__,
+    schedule=AssetAny(*(source_asset(s) for s in sources())),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["reportpipe", "statistics"],
+)
+def statistics():
+    @task
+    def publish_figures() -> str:
+        """Rebuild fct_ and report_ tables and swap in the new report.duckdb."""
+        from reportpipe.pipeline import refresh_statistics
+
+        return str(refresh_statistics())
+
+    publish_figures()
+
+
+statistics()

@@ -1,0 +1,1 @@
+"""reportpipe: monthly exports in, the annual report's figures out."""

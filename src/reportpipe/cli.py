@@ -1,0 +1,91 @@
+"""`reportpipe`: the pipeline from a shell, with the same functions the DAGs call."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from reportpipe import settings
+
+
+def _figures_table(report_db: Path, year: int | None) -> str:
+    import duckdb
+
+    with duckdb.connect(str(report_db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT year, figure_id, label, value, unit FROM report_figures"
+            " WHERE ? IS NULL OR year = ? ORDER BY year, source_id, figure_id",
+            [year, year],
+        ).fetchall()
+    lines = [f"{'year':<5} {'figure_id':<30} {'value':>10} {'unit':<4} label"]
+    for y, figure_id, label, value, unit in rows:
+        shown = "—" if value is None else f"{value:g}"
+        lines.append(f"{y:<5} {figure_id:<30} {shown:>10} {unit:<4} {label}")
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from reportpipe.pipeline import run
+
+    report = run(args.inbox, args.warehouse)
+    report_db = args.warehouse / "report.duckdb"
+    print(_figures_table(report_db, None))
+    print(f"\nPublished {report_db}")
+    if report.rejected:
+        print(f"\n{len(report.rejected)} file(s) rejected; the months keep their earlier good version:", file=sys.stderr)
+        for outcome in report.rejected:
+            print(outcome.describe(), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    print(_figures_table(args.warehouse / "report.duckdb", args.year))
+    return 0
+
+
+def cmd_demo_inbox(args: argparse.Namespace) -> int:
+    from reportpipe.demo import write_inbox
+
+    files = write_inbox(args.inbox, args.year)
+    print(f"wrote {len(files)} demo exports for {args.year} to {args.inbox}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reportpipe", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every file decision")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="ingest every export in the inbox, build and publish the figures")
+    p.add_argument("--inbox", type=Path, default=None, help="default: $REPORTPIPE_INBOX or ./inbox")
+    p.add_argument("--warehouse", type=Path, default=None, help="default: $REPORTPIPE_WAREHOUSE or ./warehouse")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("figures", help="print the published report figures")
+    p.add_argument("--warehouse", type=Path, default=None)
+    p.add_argument("--year", type=int, default=None)
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
+    p.add_argument("inbox", type=Path)
+    p.add_argument("--year", type=int, default=2023)
+    p.set_defaults(func=cmd_demo_inbox)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if getattr(args, "inbox", None) is None and args.command == "run":
+        args.inbox = settings.inbox_dir()
+    if hasattr(args, "warehouse") and args.warehouse is None:
+        args.warehouse = settings.warehouse_dir()
+    try:
+        return args.func(args)
+    except (settings.SettingsError, FileNotFoundError) as e:
+        print(f"reportpipe: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Find the exports in an inbox: `<inbox>/<source_id>/<prefix>_<YYYYMM>[_v<N>].<csv|xlsx>`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportpipe.contracts import Source
+
+
+@dataclass(frozen=True)
+class Export:
+    path: Path
+    source_id: str
+    month: str  # YYYY-MM
+    version: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Stray:
+    path: Path
+    reason: str
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_name(path: Path, source: Source) -> Export | str:
+    """The export a file name stands for, or why it stands for none."""
+    name = unicodedata.normalize("NFC", path.name)
+    pattern = rf"{re.escape(source.file_prefix)}_(\d{{4}})(\d{{2}})(?:_v(\d+))?\.(?:csv|xlsx)"
+    match = re.fullmatch(pattern, name, flags=re.IGNORECASE)
+    if not match:
+        return f"name does not match {source.file_prefix}_YYYYMM[_vN].csv|xlsx"
+    year, month, version = match.groups()
+    if not 1 <= int(month) <= 12:
+        return f"{year}{month} is not a month"
+    if version is not None and int(version) < 1:
+        return f"version _v{version} is not a version"
+    return Export(path=path, source_id=source.source_id, month=f"{year}-{month}", version=int(version or 1))
+
+
+def scan(inbox: Path, sources: dict[str, Source]) -> tuple[list[Export], list[Stray]]:
+    """Every export in the inbox, and every other file with the reason it was left alone."""
+    exports: list[Export] = []
+    strays: list[Stray] = []
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox {inbox} is not a folder")
+    for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
+        relative = path.relative_to(inbox)
+        folder = relative.parts[0] if len(relative.parts) == 2 else None
+        if folder not in sources:
+            strays.append(Stray(path, "not in a source folder (<inbox>/<source_id>/<file>)"))
+            continue
+        found = parse_name(path, sources[folder])
+        if isinstance(found, str):
+            strays.append(Stray(path, found))
+        else:
+            exports.append(found)
+    return exports, strays

@@ -1,0 +1,38 @@
+"""What the DAG files share: assets, default arguments, the month of a run.
+
+Imported at DAG parse time: only airflow.sdk and the standard library here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+
+from reportpipe.settings import TIMEZONE
+
+OWNER = "data-engineering"
+START_DATE = pendulum.datetime(2023, 1, 1, tz=TIMEZONE)
+# The run for month M starts when M has ended (data interval = the calendar month in Beijing).
+MONTHLY_CRON = "0 0 1 * *"
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(minutes=10),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(hours=2),
+}
+
+
+def source_asset(source_id: str):
+    """The Asset an ingest updates when it has (re)loaded the month of `stg_<source_id>`."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"stg_{source_id}", uri=f"reportpipe://warehouse/stg_{source_id}")
+
+
+def month_of(data_interval_start: pendulum.DateTime, override: str | None = None) -> str:
+    """YYYY-MM of the run's data interval in Beijing time, unless an operator named one."""
+    if override:
+        return override
+    return pendulum.instance(data_interval_start).in_timezone(TIMEZONE).format("YYYY-MM")

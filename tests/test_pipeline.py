@@ -1,0 +1,197 @@
+"""Intake, validation and loading of source-months: re-deliveries, duplicates, rejections, re-runs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import shutil
+
+import duckdb
+import pytest
+
+from reportpipe.cli import main as cli
+from reportpipe.pipeline import run
+from tests.conftest import write_csv
+
+LIT_HEADER = ["案号", "收案日期", "案件类型", "案由", "审理结果", "负责人出庭"]
+WO_HEADER = ["工单编号", "来源渠道", "受理时间", "问题类型", "所属社区", "问题地址", "诉求人电话", "首次响应时间", "办结时间", "办理状态"]
+
+
+def lit(inbox, name, rows, encoding="utf-8"):
+    return write_csv(inbox / "litigation" / name, LIT_HEADER, rows, encoding)
+
+
+def quiet_run(inbox, wh):
+    return run(inbox, wh, progress=lambda line: None)
+
+
+def query(wh, sql, params=()):
+    with duckdb.connect(str(wh / "report.duckdb"), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def figure(wh, figure_id, year=2023):
+    return query(wh, "SELECT value FROM report_figures WHERE figure_id = ? AND year = ?", [figure_id, year])[0][0]
+
+
+def snapshot(wh):
+    """Every published table's rows, minus load timestamps: what a re-run must not change."""
+    with duckdb.connect(str(wh / "report.duckdb"), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        out = {}
+        for t in tables:
+            cols = [c for c, in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{t}' AND column_name NOT IN ('logged_at', 'loaded_at')").fetchall()]
+            out[t] = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY ALL").fetchall()
+        return out
+
+
+V1 = [["(2023)京0101行初1号", "2023-03-02", "行政诉讼", "拆除牌匾", "未判决", "否"],
+      ["(2023)京0101行初2号", "2023/3/9", "行政诉讼", "罚款", "撤诉", "是"]]
+V2 = [V1[0][:4] + ["撤诉", "否"], V1[1]]
+
+
+def test_redelivery_replaces_the_month_and_rerun_changes_nothing(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    assert not quiet_run(inbox, wh).rejected
+    # v1: one lawsuit pending, one withdrawn.
+    assert (figure(wh, "lawsuits_pending"), figure(wh, "lawsuits_withdrawn")) == (1, 1)
+
+    lit(inbox, "复议诉讼_202303_v2.csv", V2)
+    quiet_run(inbox, wh)
+    # v2 replaces v1: the pending case was withdrawn; the month still has two rows, not four.
+    assert (figure(wh, "lawsuits_pending"), figure(wh, "lawsuits_withdrawn"), figure(wh, "lawsuits")) == (0, 2, 2)
+    assert query(wh, "SELECT version FROM loaded_months WHERE source_id = 'litigation'") == [(2,)]
+
+    first = snapshot(wh)
+    quiet_run(inbox, wh)
+    assert snapshot(wh) == first
+
+
+def test_fresh_warehouse_from_the_same_inbox_gives_the_same_tables(tmp_path):
+    inbox = tmp_path / "inbox"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    lit(inbox, "复议诉讼_202303_v2.csv", V2)
+    quiet_run(inbox, tmp_path / "a")
+    quiet_run(inbox, tmp_path / "b")
+    strip_ids = lambda s: {t: [r for r in rows] for t, rows in s.items() if t != "intake_log"}
+    assert strip_ids(snapshot(tmp_path / "a")) == strip_ids(snapshot(tmp_path / "b"))
+
+
+def test_identical_bytes_delivered_again_change_nothing(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    first = lit(inbox, "复议诉讼_202303.csv", V1)
+    quiet_run(inbox, wh)
+    before = snapshot(wh)
+    shutil.copy(first, inbox / "litigation" / "复议诉讼_202303_v2.csv")
+    report = quiet_run(inbox, wh)
+    assert [o.status for o in report.outcomes] == ["current", "duplicate"] or \
+        sorted(o.status for o in report.outcomes) == ["current", "duplicate"]
+    after = snapshot(wh)
+    assert after["stg_litigation"] == before["stg_litigation"]
+    assert after["report_figures"] == before["report_figures"]
+
+
+def test_rejected_redelivery_keeps_the_month_and_fails_the_run(tmp_path, capsys):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    quiet_run(inbox, wh)
+    before = snapshot(wh)["stg_litigation"]
+    lit(inbox, "复议诉讼_202303_v2.csv", [V1[0][:4] + ["改判", "否"], V1[1]])
+    assert cli(["run", "--inbox", str(inbox), "--warehouse", str(wh)]) == 1
+    err = capsys.readouterr().err
+    # The message names file, row, column, value and rule.
+    assert "复议诉讼_202303_v2.csv row 2, column 审理结果: '改判' is not one of" in err and "[values]" in err
+    assert snapshot(wh)["stg_litigation"] == before
+    assert query(wh, "SELECT status FROM intake_log WHERE path LIKE '%_v2.csv'") == [("rejected",)]
+
+
+def test_a_rejected_file_does_not_stop_the_other_files(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", [V1[0][:1] + ["2023-04-01"] + V1[0][2:]])
+    lit(inbox, "复议诉讼_202304.csv", V1[1:2] and [["(2023)京0101行初3号", "2023-04-02", "行政复议", "", "驳回", "否"]])
+    report = quiet_run(inbox, wh)
+    assert [(o.export.month, o.status) for o in report.outcomes] == [("2023-03", "rejected"), ("2023-04", "loaded")]
+    assert query(wh, "SELECT month FROM loaded_months") == [("2023-04",)]
+
+
+def test_stray_files_are_reported_and_left_alone(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    (inbox / "litigation" / "复议诉讼.csv").write_text("x")
+    (inbox / "unknown").mkdir()
+    (inbox / "unknown" / "复议诉讼_202303.csv").write_text("x")
+    (inbox / "README.txt").write_text("x")
+    report = quiet_run(inbox, wh)
+    assert not report.rejected
+    assert sorted(s.path.name for s in report.strays) == ["README.txt", "复议诉讼.csv", "复议诉讼_202303.csv"]
+    assert (inbox / "README.txt").exists()
+
+
+def test_header_only_month_is_loaded_and_counts_zero(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202305.csv", [], encoding="gb18030")
+    assert not quiet_run(inbox, wh).rejected
+    assert query(wh, "SELECT month, rows FROM loaded_months") == [("2023-05", 0)]
+    assert figure(wh, "lawsuits") == 0
+    # A rate with nothing to divide by has no value.
+    assert figure(wh, "mediation_success_rate") is None
+
+
+def test_personal_data_is_published_only_as_a_keyed_hash(tmp_path, pii_key):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    phone = "13812345678"
+    write_csv(inbox / "work_orders" / "执法工单_202303.csv", WO_HEADER,
+              [["W1", "政通", "2023-03-05 14:07", "其他", "府学社区", "", f" {phone}", "", "", "办理中"]])
+    assert not quiet_run(inbox, wh).rejected
+    expected = hmac.new(pii_key, phone.encode(), hashlib.sha256).hexdigest()
+    assert query(wh, "SELECT caller_phone_hash FROM stg_work_orders") == [(expected,)]
+    tables = [t for t, in query(wh, "SELECT table_name FROM duckdb_tables()")]
+    assert not [t for t in tables if t.startswith("raw_")]
+    for table in tables:
+        text = str(query(wh, f"SELECT * FROM {table}"))
+        assert phone not in text, table
+
+
+def test_loading_without_a_key_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("REPORTPIPE_PII_KEY")
+    inbox = tmp_path / "inbox"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    assert cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "wh")]) == 2
+    assert "REPORTPIPE_PII_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "rows, column, rule",
+    [
+        ([V1[0], V1[0]], "案号", "unique"),
+        ([V1[0][:1] + ["2023-02-28"] + V1[0][2:]], "收案日期", "month"),
+        ([V1[0][:1] + ["2023-03-32"] + V1[0][2:]], "收案日期", "type"),
+        ([V1[0][:2] + [""] + V1[0][3:]], "案件类型", "required"),
+        ([V1[0][:2] + ["民事诉讼"] + V1[0][3:]], "案件类型", "values"),
+        ([V1[0][:5] + ["Y"]], "负责人出庭", "type"),
+    ],
+)
+def test_each_rule_names_row_column_and_rule(tmp_path, rows, column, rule):
+    inbox = tmp_path / "inbox"
+    lit(inbox, "复议诉讼_202303.csv", rows)
+    report = quiet_run(inbox, tmp_path / "wh")
+    problems = report.rejected[0].problems
+    assert (problems[0].row, problems[0].column, problems[0].rule) == (2, column, rule)
+
+
+def test_id_loaded_for_another_month_is_rejected(tmp_path):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    quiet_run(inbox, wh)
+    lit(inbox, "复议诉讼_202304.csv", [[V1[0][0], "2023-04-03"] + V1[0][2:]])
+    problems = quiet_run(inbox, wh).rejected[0].problems
+    assert [(p.row, p.rule) for p in problems] == [(2, "unique_across_months")]
+
+
+def test_wrong_columns_are_named(tmp_path):
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "litigation" / "复议诉讼_202303.csv", LIT_HEADER[:-1] + ["出庭"], [])
+    problem = quiet_run(inbox, tmp_path / "wh").rejected[0].problems[0]
+    assert problem.rule == "format"
+    assert "missing 负责人出庭" in problem.message and "unexpected 出庭" in problem.message

@@ -1,0 +1,30 @@
+-- Bookkeeping tables of the working warehouse (work.duckdb). The per-source
+-- tables raw_<source> and stg_<source> are created from transforms/<source>/source.yaml.
+
+CREATE SEQUENCE IF NOT EXISTS file_id_seq;
+
+-- Every file the pipeline decided about, and what it decided (append-only).
+CREATE TABLE IF NOT EXISTS intake_log (
+    file_id    BIGINT NOT NULL,         -- lineage key carried by raw_ and stg_ rows
+    path       VARCHAR NOT NULL,        -- where the file was found
+    sha256     VARCHAR NOT NULL,        -- of the file's bytes
+    source_id  VARCHAR NOT NULL,
+    month      VARCHAR NOT NULL,        -- YYYY-MM the file covers
+    version    INTEGER NOT NULL,        -- 1, or N of a _vN re-delivery
+    rows       BIGINT,                  -- records in the file (NULL when unreadable)
+    status     VARCHAR NOT NULL,        -- loaded | rejected | duplicate | superseded
+    message    VARCHAR,                 -- why, for every status but loaded
+    logged_at  TIMESTAMPTZ NOT NULL     -- when the decision was made
+);
+
+-- The file that holds the truth for each source-month (one row each).
+CREATE TABLE IF NOT EXISTS loaded_months (
+    source_id  VARCHAR NOT NULL,
+    month      VARCHAR NOT NULL,
+    file_id    BIGINT NOT NULL,
+    version    INTEGER NOT NULL,
+    sha256     VARCHAR NOT NULL,
+    path       VARCHAR NOT NULL,
+    rows       BIGINT NOT NULL,
+    loaded_at  TIMESTAMPTZ NOT NULL
+);
