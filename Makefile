@@ -28,16 +28,17 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	umask 077 && echo "REPORTPIPE_PII_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
 
 $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
-	mkdir -p $(AIRFLOW_HOME)
-	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	@mkdir -p $(AIRFLOW_HOME)
+	@echo "Creating the Airflow metadata database in $(AIRFLOW_HOME)"
+	@$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 
 demo: $(VENV)/.installed .env $(AIRFLOW_HOME)/airflow.db
-	set -a && source .env && set +a && \
+	@set -a && source .env && set +a && \
 	$(VENV)/bin/reportpipe demo-inbox $(REPORTPIPE_INBOX) --year $(YEAR) && \
 	$(VENV)/bin/python -m reportpipe.airflow_run $(YEAR) && \
 	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
 	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
-	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow: $(AIRFLOW_HOME) (task logs in logs/)"
+	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow home: $(AIRFLOW_HOME)"
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest

@@ -13,27 +13,15 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 import openpyxl
 from openpyxl.writer.excel import ExcelWriter
 
+from reportpipe.contracts import sources
+
 FIGURES_CSV = Path(__file__).resolve().parents[2] / "reference" / "figures_2023.csv"
 
-# source_id: (file prefix, format, reference date column, columns in SPEC order)
-SOURCES = {
-    "work_orders": ("执法工单", "csv", "受理时间",
-                    "工单编号 来源渠道 受理时间 问题类型 所属社区 问题地址 诉求人电话 首次响应时间 办结时间 办理状态"),
-    "penalty_cases": ("处罚案件", "xlsx", "结案日期",
-                      "案件编号 立案日期 结案日期 程序类型 违法类型 当事人类型 当事人名称 处理结果 罚款金额（元） 是否法制审核"),
-    "inspections": ("检查记录", "csv", "检查日期",
-                    "检查编号 检查日期 检查类型 检查对象 所属社区 发现隐患数 整改隐患数 发放宣传材料（份）"),
-    "patrol_logs": ("勤务日志", "xlsx", "勤务日期",
-                    "日志编号 勤务日期 勤务类型 出动人次 盯守点位数 查处无照游商（起） 暂扣车辆（辆） 拆除牌匾标识（块）"),
-    "petitions": ("信访件", "csv", "登记日期",
-                  "信访件编号 登记日期 信访形式 信访人姓名 身份证号 联系电话 信访人数 问题类别 所属社区 办理状态"),
-    "petition_receptions": ("接访登记", "csv", "接待日期", "登记编号 接待日期 来访人数 接待人 接待人级别 事由"),
-    "disputes": ("矛盾纠纷", "xlsx", "受理日期", "纠纷编号 受理日期 纠纷类型 所属社区 化解方式 办理结果 当事人"),
-    "mediations": ("人民调解", "csv", "受理日期", "案件编号 受理日期 调委会 纠纷类型 调解结果 协议形式 结案日期"),
-    "supplies": ("物资发放", "csv", "发放日期", "发放编号 发放日期 物资名称 数量 单位 发放对象 所属社区"),
-    "npc_items": ("人大建议", "xlsx", "提出日期", "编号 提出日期 类别 内容摘要 是否已答复 满意度"),
-    "litigation": ("复议诉讼", "csv", "收案日期", "案号 收案日期 案件类型 案由 审理结果 负责人出庭"),
-    "activity_ledger": ("工作台账", "xlsx", "活动日期", "台账编号 活动日期 责任科室 活动类别 活动名称 参与人次"),
+# The format each source's system delivers (names, columns and prefixes come from the contracts).
+FORMATS = {
+    "work_orders": "csv", "penalty_cases": "xlsx", "inspections": "csv", "patrol_logs": "xlsx",
+    "petitions": "csv", "petition_receptions": "csv", "disputes": "xlsx", "mediations": "csv",
+    "supplies": "csv", "npc_items": "xlsx", "litigation": "csv", "activity_ledger": "xlsx",
 }
 
 ALL_MONTHS = range(1, 13)
@@ -589,8 +577,10 @@ def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
     """Write a year of monthly exports for all twelve sources; return the files written."""
     fig = read_figures()
     written = []
-    for source, (prefix, ext, ref, header) in SOURCES.items():
-        columns = header.split()
+    for source, ext in FORMATS.items():
+        contract = sources()[source]
+        prefix, columns = contract.file_prefix, [c.name for c in contract.columns]
+        ref = contract.column(contract.reference_date).name
         generate = globals()[source]  # one generator function per source, named for it
         rows = generate(fig, year, random.Random(f"{source}/{year}"))
         folder = Path(inbox) / source
