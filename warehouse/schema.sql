@@ -28,3 +28,18 @@ CREATE TABLE IF NOT EXISTS loaded_months (
     rows       BIGINT NOT NULL,
     loaded_at  TIMESTAMPTZ NOT NULL
 );
+
+-- Each source-month that has seen a delivery: the version that holds it, and the
+-- newest rejected version above it (a month whose latest delivery failed is in doubt).
+CREATE OR REPLACE VIEW month_status AS
+SELECT
+    d.source_id,
+    d.month,
+    CAST(left(d.month, 4) AS INTEGER) AS year,
+    l.version AS loaded_version,
+    l.rows AS loaded_rows,
+    max(i.version) FILTER (WHERE i.status = 'rejected' AND i.version > coalesce(l.version, 0)) AS rejected_version
+FROM (SELECT DISTINCT source_id, month FROM intake_log) d
+LEFT JOIN loaded_months l USING (source_id, month)
+LEFT JOIN intake_log i USING (source_id, month)
+GROUP BY ALL;

@@ -46,6 +46,17 @@ def cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from reportpipe import warehouse
+    from reportpipe.status import month_grid, render
+
+    # The working database is current even when a rejection published nothing.
+    with warehouse.work(args.warehouse, timeout_s=120) as con:
+        grid = month_grid(con, args.year)
+    print(render(grid, args.year))
+    return 0
+
+
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
     from reportpipe.demo import write_inbox
 
@@ -68,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=None)
     p.add_argument("--year", type=int, default=None)
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("status", help="print which version holds each source-month of a year")
+    p.add_argument("--warehouse", type=Path, default=None)
+    p.add_argument("--year", type=int, required=True)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
     p.add_argument("inbox", type=Path)

@@ -68,13 +68,18 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
         monthly.append(f"SELECT year, month, {literal(f.figure_id)} AS figure_id, value FROM ({figure_sql(f, monthly=True)})")
-    months_loaded = f"SELECT source_id, {YEAR_OF_MONTH} AS year, count(*) AS months_loaded FROM loaded_months GROUP BY ALL"
+    completeness = """
+        SELECT source_id, year, count(loaded_version) AS months_loaded, count(rejected_version) AS months_rejected
+        FROM month_status GROUP BY ALL
+    """
+    # Provisional: a month of the figure's year is missing, or its latest delivery was rejected.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE report_figures AS
         SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
-               coalesce(m.months_loaded, 0) AS months_loaded
-        FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN ({months_loaded}) m USING (source_id, year)
+               coalesce(c.months_loaded, 0) AS months_loaded,
+               coalesce(c.months_loaded, 0) < 12 OR coalesce(c.months_rejected, 0) > 0 AS is_provisional
+        FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN ({completeness}) c USING (source_id, year)
         ORDER BY f.year, f.figure_id
         """
     )
