@@ -1,5 +1,7 @@
 """Every setting in one place: environment variables with local defaults.
 
+REPORTPIPE_PROJECT_DIR the folder holding transforms/, expectations/, warehouse/schema.sql
+                       (default: this source tree's root; set it when reportpipe is installed)
 REPORTPIPE_INBOX       where the monthly exports arrive   (default: ./inbox)
 REPORTPIPE_WAREHOUSE   working and published DuckDB files (default: ./warehouse)
 REPORTPIPE_PII_KEY     secret key of the personal-data hash; required to load
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(os.environ.get("REPORTPIPE_PROJECT_DIR", Path(__file__).resolve().parents[2]))
 TRANSFORMS_DIR = PROJECT_DIR / "transforms"
 WAREHOUSE_SCHEMA = PROJECT_DIR / "warehouse" / "schema.sql"
 TIMEZONE = "Asia/Shanghai"
