@@ -40,7 +40,7 @@ def snapshot(wh):
         tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         out = {}
         for t in tables:
-            cols = [c for c, in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{t}' AND column_name NOT IN ('logged_at', 'loaded_at')").fetchall()]
+            cols = [c for c, in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{t}' AND column_name NOT IN ('logged_at', 'loaded_at', 'validated_at')").fetchall()]
             out[t] = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY ALL").fetchall()
         return out
 
@@ -101,7 +101,8 @@ def test_rejected_redelivery_keeps_the_month_and_fails_the_run(tmp_path, capsys)
     assert cli(["run", "--inbox", str(inbox), "--warehouse", str(wh)]) == 1
     err = capsys.readouterr().err
     # The message names file, row, column, value and rule.
-    assert "复议诉讼_202303_v2.csv row 2, column 审理结果: '改判' is not one of" in err and "[values]" in err
+    assert "复议诉讼_202303_v2.csv row 2, column 审理结果: '改判' is not one of" in err
+    assert "[expect_column_values_to_be_in_set]" in err
     assert snapshot(wh)["stg_litigation"] == before
     assert query(wh, "SELECT status FROM intake_log WHERE path LIKE '%_v2.csv'") == [("rejected",)]
 
@@ -164,20 +165,22 @@ def test_loading_without_a_key_is_refused(tmp_path, monkeypatch, capsys):
 @pytest.mark.parametrize(
     "rows, column, rule",
     [
-        ([V1[0], V1[0]], "案号", "unique"),
-        ([V1[0][:1] + ["2023-02-28"] + V1[0][2:]], "收案日期", "month"),
-        ([V1[0][:1] + ["2023-03-32"] + V1[0][2:]], "收案日期", "type"),
-        ([V1[0][:2] + [""] + V1[0][3:]], "案件类型", "required"),
-        ([V1[0][:2] + ["民事诉讼"] + V1[0][3:]], "案件类型", "values"),
-        ([V1[0][:5] + ["Y"]], "负责人出庭", "type"),
+        ([V1[0], V1[0]], "案号", "expect_column_values_to_be_unique"),
+        ([V1[0][:1] + ["2023-02-28"] + V1[0][2:]], "收案日期", "expect_column_values_to_be_between"),
+        ([V1[0][:1] + ["2023-03-32"] + V1[0][2:]], "收案日期", "expect_column_values_to_be_null on unparsed:收案日期"),
+        ([V1[0][:2] + [""] + V1[0][3:]], "案件类型", "expect_column_values_to_not_be_null"),
+        ([V1[0][:2] + ["民事诉讼"] + V1[0][3:]], "案件类型", "expect_column_values_to_be_in_set"),
+        ([V1[0][:5] + ["Y"]], "负责人出庭", "expect_column_values_to_be_null on unparsed:负责人出庭"),
     ],
 )
-def test_each_rule_names_row_column_and_rule(tmp_path, rows, column, rule):
+def test_each_rule_names_row_column_and_expectation(tmp_path, rows, column, rule):
     inbox = tmp_path / "inbox"
     lit(inbox, "复议诉讼_202303.csv", rows)
     report = quiet_run(inbox, tmp_path / "wh")
     problems = report.rejected[0].problems
-    assert (problems[0].row, problems[0].column, problems[0].rule) == (2, column, rule)
+    # Exactly the broken rule is reported, starting at the broken row (a duplicate id: both rows).
+    assert {(p.column, p.rule) for p in problems} == {(column, rule)}
+    assert problems[0].row == 2
 
 
 def test_id_loaded_for_another_month_is_rejected(tmp_path):
@@ -186,12 +189,14 @@ def test_id_loaded_for_another_month_is_rejected(tmp_path):
     quiet_run(inbox, wh)
     lit(inbox, "复议诉讼_202304.csv", [[V1[0][0], "2023-04-03"] + V1[0][2:]])
     problems = quiet_run(inbox, wh).rejected[0].problems
-    assert [(p.row, p.rule) for p in problems] == [(2, "unique_across_months")]
+    assert [(p.row, p.column, p.rule) for p in problems] == [
+        (2, "案号", "expect_column_values_to_be_null on loaded_in_month:案号")]
+    assert "was already loaded for 2023-03" in problems[0].message
 
 
 def test_wrong_columns_are_named(tmp_path):
     inbox = tmp_path / "inbox"
     write_csv(inbox / "litigation" / "复议诉讼_202303.csv", LIT_HEADER[:-1] + ["出庭"], [])
-    problem = quiet_run(inbox, tmp_path / "wh").rejected[0].problems[0]
-    assert problem.rule == "format"
-    assert "missing 负责人出庭" in problem.message and "unexpected 出庭" in problem.message
+    problems = quiet_run(inbox, tmp_path / "wh").rejected[0].problems
+    assert [p.rule for p in problems] == ["expect_table_columns_to_match_set"]
+    assert "missing 负责人出庭" in problems[0].message and "unexpected 出庭" in problems[0].message

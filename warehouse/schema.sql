@@ -43,3 +43,19 @@ FROM (SELECT DISTINCT source_id, month FROM intake_log) d
 LEFT JOIN loaded_months l USING (source_id, month)
 LEFT JOIN intake_log i USING (source_id, month)
 GROUP BY ALL;
+
+-- Every expectation of every validation: the evidence behind each load or rejection.
+CREATE TABLE IF NOT EXISTS validation_runs (
+    validated_at     TIMESTAMPTZ NOT NULL,
+    path             VARCHAR NOT NULL,
+    sha256           VARCHAR NOT NULL,
+    source_id        VARCHAR NOT NULL,
+    month            VARCHAR NOT NULL,
+    version          INTEGER NOT NULL,
+    suite            VARCHAR NOT NULL,  -- expectations/suites/<suite>.json
+    expectation      VARCHAR NOT NULL,  -- GX expectation type
+    column_name      VARCHAR,           -- the column it checks (as delivered), if one
+    success          BOOLEAN NOT NULL,
+    unexpected_count BIGINT,
+    rows             BIGINT             -- records in the file
+);

@@ -33,6 +33,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     report_db = args.warehouse / "report.duckdb"
     print(_figures_table(report_db, None))
     print(f"\nPublished {report_db}")
+    if report.data_docs:
+        print(f"Validation results (Data Docs): {report.data_docs}")
     if report.rejected:
         print(f"\n{len(report.rejected)} file(s) rejected; the months keep their earlier good version:", file=sys.stderr)
         for outcome in report.rejected:
@@ -44,6 +46,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_figures(args: argparse.Namespace) -> int:
     print(_figures_table(args.warehouse / "report.duckdb", args.year))
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from reportpipe.contracts import sources
+    from reportpipe.inbox import parse_name
+    from reportpipe.pipeline import check_export
+
+    candidates = [parse_name(args.file, s) for s in sources().values()]
+    export = next((c for c in candidates if not isinstance(c, str)), None)
+    if export is None:
+        print(f"reportpipe: {args.file.name} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)", file=sys.stderr)
+        return 2
+    source = sources()[export.source_id]
+    con = duckdb.connect()
+    published = args.warehouse / "report.duckdb"
+    loaded = None
+    if published.exists():  # ids of other months, as last published
+        con.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
+        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'published'").fetchall()
+        if (f"stg_{source.source_id}",) in tables:
+            loaded = f"published.stg_{source.source_id}"
+    rows, checked = check_export(con, export, source, loaded)
+    print(f"{export.name}: {source.title} ({source.source_id}) {export.month} v{export.version}, {rows} rows")
+    if checked.success:
+        print(f"valid: {len(checked.expectations)} expectations of expectations/suites/{source.source_id}.json met")
+        return 0
+    failed = sum(not ok for _, _, ok, _ in checked.expectations)
+    print(f"REJECTED: {failed} of {len(checked.expectations)} expectations failed" if checked.expectations else "REJECTED")
+    for problem in checked.problems:
+        print(f"  {problem}")
+    return 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -79,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=None)
     p.add_argument("--year", type=int, default=None)
     p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("validate", help="validate one export file against its suite, without loading it")
+    p.add_argument("file", type=Path)
+    p.add_argument("--warehouse", type=Path, default=None, help="ids of other months are checked against its report.duckdb")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("status", help="print which version holds each source-month of a year")
     p.add_argument("--warehouse", type=Path, default=None)

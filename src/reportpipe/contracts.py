@@ -1,8 +1,9 @@
 """The sources' contracts and figures, read from `transforms/<source_id>/`.
 
-Each source folder holds `source.yaml` (file prefix, columns, rules: SPEC.md as
-data), `figures.yaml` (the report figures it feeds) and optionally
-`fct_<source_id>.sql` (its business table). Adding an export means adding a folder.
+Each source folder holds `source.yaml` (file prefix, columns with their English
+names, types and personal data), `figures.yaml` (the report figures it feeds) and optionally
+`fct_<source_id>.sql` (its business table); its validation rules are the GX suite
+`expectations/suites/<source_id>.json`. Adding an export means adding files.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ class Column:
     column: str  # in the warehouse (English snake_case)
     type: str
     key: bool = False
-    required: bool = False
-    values: tuple[str, ...] = ()
     pii: str | None = None  # SQL condition under which the value is personal; "true" = always
 
 
@@ -62,10 +61,7 @@ class Source:
         return next(c for c in self.columns if c.column == english)
 
 
-def _column(raw: dict, value_sets: dict[str, list[str]]) -> Column:
-    values = raw.get("values", ())
-    if isinstance(values, str):
-        values = value_sets[values]
+def _column(raw: dict) -> Column:
     pii = raw.get("pii")
     if pii is True:
         pii = "true"
@@ -76,8 +72,6 @@ def _column(raw: dict, value_sets: dict[str, list[str]]) -> Column:
         column=raw["column"],
         type=raw["type"],
         key=bool(raw.get("key")),
-        required=bool(raw.get("required") or raw.get("key")),
-        values=tuple(values),
         pii=pii or None,
     )
 
@@ -100,7 +94,7 @@ def _figure(source_id: str, raw: dict) -> Figure:
     )
 
 
-def _load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
+def _load_source(folder: Path) -> Source:
     raw = yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))
     source_id = raw["source_id"]
     if source_id != folder.name:
@@ -114,7 +108,7 @@ def _load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
         description=raw["description"],
         file_prefix=raw["file_prefix"],
         reference_date=raw["reference_date"],
-        columns=tuple(_column(c, value_sets) for c in raw["columns"]),
+        columns=tuple(_column(c) for c in raw["columns"]),
         figures=tuple(_figure(source_id, f) for f in figures or []),
         fct_sql=fct_file.read_text(encoding="utf-8") if fct_file.exists() else None,
     )
@@ -127,10 +121,9 @@ def _load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
 @functools.cache
 def sources(transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, Source]:
     """All sources by id, in a stable order."""
-    value_sets = yaml.safe_load((transforms_dir / "value_sets.yaml").read_text(encoding="utf-8"))
     found = {}
     for folder in sorted(p.parent for p in transforms_dir.glob("*/source.yaml")):
-        source = _load_source(folder, value_sets)
+        source = _load_source(folder)
         found[source.source_id] = source
     return found
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from reportpipe import settings, staging, warehouse
+from reportpipe import settings, staging, validation, warehouse
 from reportpipe.contracts import Source, sources
 from reportpipe.figures import build_report_tables
 from reportpipe.inbox import Export, Stray, scan, sha256
@@ -35,6 +35,7 @@ class FileOutcome:
     status: str  # loaded | rejected | duplicate | superseded | current
     rows: int | None = None
     problems: list[staging.Problem] = field(default_factory=list)
+    evidence: object = None  # key of the stored GX validation result
 
     def describe(self) -> str:
         e = self.export
@@ -52,6 +53,7 @@ class FileOutcome:
 class RunReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     strays: list[Stray] = field(default_factory=list)
+    data_docs: Path | None = None  # index page of the validation results' Data Docs
 
     @property
     def rejected(self) -> list[FileOutcome]:
@@ -61,7 +63,7 @@ class RunReport:
 def _log(con: duckdb.DuckDBPyConnection, export: Export, digest: str, status: str, rows: int | None,
          message: str | None, file_id: int | None = None) -> None:
     if file_id is None:
-        file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
+        file_id = con.execute("SELECT nextval('file_id_seq')").fetchall()[0][0]
     con.execute(
         "INSERT INTO intake_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [file_id, str(export.path), digest, export.source_id, export.month, export.version, rows, status, message],
@@ -73,37 +75,56 @@ def _log_once(con: duckdb.DuckDBPyConnection, export: Export, digest: str, statu
     seen = con.execute(
         "SELECT 1 FROM intake_log WHERE path = ? AND sha256 = ? AND status = ? AND month = ?",
         [str(export.path), digest, status, export.month],
-    ).fetchone()
+    ).fetchall()
     if not seen:
         _log(con, export, digest, status, None, message)
 
 
-def check_export(con: duckdb.DuckDBPyConnection, export: Export, source: Source, loaded: str | None) -> tuple[int | None, list[staging.Problem]]:
-    """Stage a file into `incoming` and list its problems (`loaded`: table of earlier months)."""
+def check_export(con: duckdb.DuckDBPyConnection, export: Export, source: Source,
+                 loaded: str | None) -> tuple[int | None, validation.Validation]:
+    """Stage a file into `incoming` and validate it (`loaded`: the table of earlier months)."""
     try:
-        rows = staging.stage(con, export, source)
+        header, rows = staging.stage(con, export)
     except ExportFormatError as e:
-        return None, [staging.Problem(export.name, None, None, "format", str(e).removeprefix(f"{export.name}: "))]
-    return rows, staging.problems(con, export, source, loaded)
+        problem = staging.Problem(export.name, None, None, "format", str(e).removeprefix(f"{export.name}: "))
+        return None, validation.Validation(success=False, problems=[problem])
+    return rows, validation.validate(con, source, export, header, loaded)
+
+
+def _record_validation(con: duckdb.DuckDBPyConnection, export: Export, digest: str, rows: int | None,
+                       checked: validation.Validation) -> None:
+    con.executemany(
+        "INSERT INTO validation_runs VALUES (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [str(export.path), digest, export.source_id, export.month, export.version, export.source_id,
+             kind, column, success, unexpected, rows]
+            for kind, column, success, unexpected in checked.expectations
+        ],
+    )
 
 
 def _load(con: duckdb.DuckDBPyConnection, export: Export, digest: str, source: Source) -> FileOutcome:
+    pii_key = settings.pii_key()  # before any work: without it nothing can load
     warehouse.ensure_source_tables(con, source)
-    rows, problems = check_export(con, export, source, f"stg_{source.source_id}")
-    if problems:
-        _log(con, export, digest, "rejected", rows, "\n".join(map(str, problems[:MAX_MESSAGE_LINES])))
-        return FileOutcome(export, "rejected", rows, problems)
+    rows, checked = check_export(con, export, source, f"stg_{source.source_id}")
+    evidence = validation.store(checked, source, export, digest) if checked.result is not None else None
+    if not checked.success:
+        _record_validation(con, export, digest, rows, checked)
+        _log(con, export, digest, "rejected", rows, "\n".join(map(str, checked.problems[:MAX_MESSAGE_LINES])))
+        con.execute("DROP TABLE IF EXISTS incoming")
+        return FileOutcome(export, "rejected", rows, checked.problems, evidence)
     sid = source.source_id
     con.execute("BEGIN TRANSACTION")
     try:
-        file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
+        file_id = con.execute("SELECT nextval('file_id_seq')").fetchall()[0][0]
         con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
         con.execute(
             f"INSERT INTO raw_{sid} BY NAME SELECT {file_id} AS file_id, ? AS month, * FROM incoming", [export.month]
         )
         con.execute(f"DELETE FROM stg_{sid} WHERE month = ?", [export.month])
-        stg = staging.typed_sql(source, settings.pii_key(), export.month, file_id)
+        stg = staging.typed_sql(source, pii_key, export.month, file_id)
         con.execute(f"INSERT INTO stg_{sid} BY NAME {stg}")
+        _record_validation(con, export, digest, rows, checked)
         _log(con, export, digest, "loaded", rows, None, file_id)
         con.execute("DELETE FROM loaded_months WHERE source_id = ? AND month = ?", [sid, export.month])
         con.execute(
@@ -116,7 +137,7 @@ def _load(con: duckdb.DuckDBPyConnection, export: Export, digest: str, source: S
         raise
     finally:
         con.execute("DROP TABLE IF EXISTS incoming")
-    return FileOutcome(export, "loaded", rows)
+    return FileOutcome(export, "loaded", rows, evidence=evidence)
 
 
 def decide_month(con: duckdb.DuckDBPyConnection, exports: list[Export], source: Source) -> list[FileOutcome]:
@@ -124,7 +145,8 @@ def decide_month(con: duckdb.DuckDBPyConnection, exports: list[Export], source: 
     current = con.execute(
         "SELECT version, sha256 FROM loaded_months WHERE source_id = ? AND month = ?",
         [source.source_id, exports[0].month],
-    ).fetchone()
+    ).fetchall()
+    current = current[0] if current else None
     outcomes = []
     ordered = sorted(exports, key=lambda e: (-e.version, e.name))
     digests = {e: sha256(e.path) for e in ordered}
@@ -167,6 +189,7 @@ def ingest_month(source_id: str, month: str, inbox: Path | None = None, warehous
         return []
     with warehouse.work(warehouse_dir) as con:
         outcomes = decide_month(con, exports, source)
+    validation.build_data_docs([o.evidence for o in outcomes if o.evidence])
     for o in outcomes:
         log.info(o.describe())
     rejected = [o for o in outcomes if o.status == "rejected"]
@@ -211,4 +234,5 @@ def run(inbox: Path, warehouse_dir: Path, progress: Callable[[str], None] = prin
                 progress(o.describe())
             report.outcomes += outcomes
         _refresh(con, warehouse_dir)
+    report.data_docs = validation.build_data_docs([o.evidence for o in report.outcomes if o.evidence])
     return report

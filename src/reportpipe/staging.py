@@ -1,10 +1,9 @@
-"""From an export's text cells to typed, checked rows: the SQL of the staging layer.
+"""From an export's text cells to typed rows: the SQL of the staging layer.
 
 `stage()` puts a file's cells into the temp table `incoming` (as delivered);
-`typed_sql()` is the SELECT that trims, types, renames and hashes them into the
-shape of `stg_<source>`; `problems()` lists every broken rule with file, row,
-column and value. The same code validates a file alone (`reportpipe validate`)
-and before a load.
+`frame_sql()` types them for validation (reportpipe.validation, with the GX
+suite); `typed_sql()` trims, types, renames and hashes them into the shape of
+`stg_<source>`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import duckdb
 
 from reportpipe.contracts import Column, Source
 from reportpipe.inbox import Export
-from reportpipe.readers import ExportFormatError, read_export
+from reportpipe.readers import read_export
 
 # Spaces a cell may carry around its value (SPEC: leading/trailing, incl. full-width).
 _BLANKS = " \t\r\n\u3000\u00a0\ufeff"
@@ -31,7 +30,10 @@ TYPE_LABELS = {
     "datetime": "a date-time",
     "yesno": "是 or 否",
 }
-MAX_EXAMPLES = 20
+# Evidence columns of the validation frame: the text of a cell that did not parse
+# as its type, and the other month an id was already loaded for (else null).
+UNPARSED = "unparsed:"
+LOADED_IN = "loaded_in_month:"
 
 
 @dataclass(frozen=True)
@@ -135,82 +137,46 @@ def typed_sql(source: Source, pii_key: bytes, month: str, file_id: int, relation
     return f"SELECT {', '.join(select)} FROM (SELECT source_row, {inner} FROM {relation})"
 
 
-def stage(con: duckdb.DuckDBPyConnection, export: Export, source: Source) -> int:
-    """Read the file into the temp table `incoming`; the number of records."""
+def stage(con: duckdb.DuckDBPyConnection, export: Export) -> tuple[list[str], int]:
+    """Read the file into the temp table `incoming`; its header and number of records."""
     header, reader = read_export(export.path)
-    expected = [c.name for c in source.columns]
-    missing = [n for n in expected if n not in header]
-    extra = [n for n in header if n not in expected]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append("missing " + ", ".join(missing))
-        if extra:
-            parts.append("unexpected " + ", ".join(extra))
-        raise ExportFormatError(f"{export.name}: header does not match the {source.title} contract: {'; '.join(parts)}")
     con.register("incoming_stream", reader)
     try:
         con.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming_stream")
     finally:
         con.unregister("incoming_stream")
-    return con.execute("SELECT count(*) FROM incoming").fetchone()[0]
+    return header, con.execute("SELECT count(*) FROM incoming").fetchall()[0][0]
 
 
-def _rules(source: Source, export: Export, others: str | None) -> list[tuple[Column, str, str, str]]:
-    """(column, rule, SQL condition over `incoming` that marks a broken row, message)."""
-    rules = []
-    for c in source.columns:
-        text = _trimmed(c)
-        if c.required:
-            rules.append((c, "required", f"{text} IS NULL", "is empty"))
-        if c.type != "text":
-            rules.append((c, "type", f"{text} IS NOT NULL AND ({_typed(c)}) IS NULL", f"is not {TYPE_LABELS[c.type]}"))
-        if c.values:
-            allowed = ", ".join(literal(v) for v in c.values)
-            rules.append((c, "values", f"{text} NOT IN ({allowed})", "is not one of " + "、".join(c.values)))
+def frame_sql(source: Source, export: Export, header: list[str], loaded: str | None) -> str:
+    """SELECT of the frame the GX suite validates: typed cells under their delivered names,
+    plus evidence columns (cells that did not parse; ids loaded for another month).
+
+    `loaded` is the table of earlier loads (stg_<source>), or None when there is none.
+    """
+    known = {c.name: c for c in source.columns}
+    select = ["incoming.source_row"]
+    for name in header:
+        column = known.get(name)
+        if column is None:
+            select.append(quote(name))
+            continue
+        typed = _typed(column)
+        if column.type == "number":  # GX compares floats fast, decimals row by row
+            typed = f"CAST({typed} AS DOUBLE)"
+        select.append(f"{typed} AS {quote(name)}")
+        if column.type != "text":
+            unparsed = f"CASE WHEN {_trimmed(column)} IS NOT NULL AND ({_typed(column)}) IS NULL THEN {_trimmed(column)} END"
+            select.append(f"{unparsed} AS {quote(UNPARSED + name)}")
     key = source.key
-    key_text = _trimmed(key)
-    rules.append(
-        (key, "unique", f"count(*) OVER (PARTITION BY {key_text}) > 1 AND {key_text} IS NOT NULL", "appears more than once in the file")
-    )
-    if others:
-        rules.append(
-            (
-                key,
-                "unique_across_months",
-                f"{key_text} IN (SELECT {key.column} FROM {others} WHERE month <> {literal(export.month)})",
-                "was already loaded for another month",
+    join = ""
+    if key.name in header:
+        if loaded:
+            join = (
+                f" LEFT JOIN (SELECT {key.column} AS id, min(month) AS month FROM {loaded}"
+                f" WHERE month <> {literal(export.month)} GROUP BY 1) AS earlier ON earlier.id = {_trimmed(key)}"
             )
-        )
-    ref = source.column(source.reference_date)
-    rules.append(
-        (
-            ref,
-            "month",
-            f"strftime({_typed(ref)}, '%Y-%m') <> {literal(export.month)}",
-            f"is outside the file's month {export.month}",
-        )
-    )
-    return rules
-
-
-def problems(con: duckdb.DuckDBPyConnection, export: Export, source: Source, others: str | None) -> list[Problem]:
-    """Every broken rule of the staged file: up to MAX_EXAMPLES rows each, with the count."""
-    found: list[Problem] = []
-    for column, rule, condition, message in _rules(source, export, others):
-        value = f"CAST({quote(column.name)} AS VARCHAR)"
-        rows = con.execute(
-            f"""
-            WITH checked AS (SELECT source_row, {value} AS value, ({condition}) AS broken FROM incoming)
-            SELECT source_row, value, count(*) OVER () FROM checked WHERE broken ORDER BY source_row LIMIT {MAX_EXAMPLES}
-            """
-        ).fetchall()
-        for source_row, cell, total in rows:
-            shown = "empty" if cell is None or not cell.strip(_BLANKS) else repr(mask(cell) if column.pii else cell)
-            text = f"{shown} {message}" if rule != "required" else message
-            found.append(Problem(export.name, source_row, column.name, rule, text))
-        if rows and rows[0][2] > len(rows):
-            found.append(
-                Problem(export.name, None, column.name, rule, f"{rows[0][2] - len(rows)} more rows break this rule")
-            )
-    return found
+            select.append(f"earlier.month AS {quote(LOADED_IN + key.name)}")
+        else:
+            select.append(f"CAST(NULL AS VARCHAR) AS {quote(LOADED_IN + key.name)}")
+    return f"SELECT {', '.join(select)} FROM incoming{join} ORDER BY incoming.source_row"
