@@ -200,3 +200,22 @@ def test_wrong_columns_are_named(tmp_path):
     problems = quiet_run(inbox, tmp_path / "wh").rejected[0].problems
     assert [p.rule for p in problems] == ["expect_table_columns_to_match_set"]
     assert "missing 负责人出庭" in problems[0].message and "unexpected 出庭" in problems[0].message
+
+
+def test_missing_or_rejected_months_make_figures_provisional(tmp_path, capsys):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    for month in range(1, 13):
+        lit(inbox, f"复议诉讼_2023{month:02d}.csv", [])
+    quiet_run(inbox, wh)
+    assert query(wh, "SELECT DISTINCT is_provisional FROM report_figures WHERE source_id = 'litigation'") == [(False,)]
+    # A source without files has provisional figures; litigation, complete, has none.
+    assert query(wh, "SELECT DISTINCT is_provisional FROM report_figures WHERE source_id = 'supplies'") == [(True,)]
+
+    lit(inbox, "复议诉讼_202303_v2.csv", [V1[0][:4] + ["改判", "否"]])
+    quiet_run(inbox, wh)
+    assert query(wh, "SELECT DISTINCT is_provisional FROM report_figures WHERE source_id = 'litigation'") == [(True,)]
+
+    assert cli(["status", "--year", "2023", "--warehouse", str(wh)]) == 0
+    grid = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:13]}
+    assert grid["litigation"] == ["v1", "v1", "v1!"] + ["v1"] * 9
+    assert grid["supplies"] == ["·"] * 12

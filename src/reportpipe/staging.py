@@ -78,8 +78,8 @@ def _typed(column: Column) -> str:
     text = _trimmed(column)
     if column.type == "text":
         return text
-    if column.type == "integer":
-        return f"try_cast({text} AS BIGINT)"
+    if column.type == "integer":  # a plain cast would round '1.5' to 2
+        return f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN try_cast({text} AS BIGINT) END"
     if column.type == "number":
         return f"try_cast({text} AS DECIMAL(18, 2))"
     if column.type == "yesno":

@@ -1,0 +1,131 @@
+"""Each suite passes its clean demo rows and rejects each broken rule with the expected expectation."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from reportpipe.contracts import sources
+from reportpipe.gx_expectations import ID_CHECK_CHARS, ID_WEIGHTS, valid_id_numbers
+from reportpipe.inbox import parse_name
+from reportpipe.pipeline import check_export
+from reportpipe.readers import read_export
+from tests.conftest import write_csv
+
+MONTH = "202303"
+
+
+def clean_row(demo_inbox, source_id: str) -> dict[str, str]:
+    """The first record of the source's March demo export, as text cells."""
+    source = sources()[source_id]
+    path = next((demo_inbox / source_id).glob(f"{source.file_prefix}_{MONTH}.*"))
+    _, reader = read_export(path)
+    rows = reader.read_all().to_pylist()
+    assert rows, f"{path.name} has no records"
+    return {c.name: rows[0][c.name] for c in source.columns}
+
+
+def problems_of(tmp_path, source_id: str, rows: list[dict[str, str]]):
+    source = sources()[source_id]
+    path = write_csv(tmp_path / source_id / f"{source.file_prefix}_{MONTH}.csv",
+                     [c.name for c in source.columns], [[r[c.name] for c in source.columns] for r in rows])
+    _, checked = check_export(duckdb.connect(), parse_name(path, source), source, None)
+    return checked
+
+
+@pytest.mark.parametrize("source_id", sorted(sources()))
+def test_clean_demo_rows_pass_the_suite(demo_inbox, tmp_path, source_id):
+    checked = problems_of(tmp_path, source_id, [clean_row(demo_inbox, source_id)])
+    assert checked.success, [str(p) for p in checked.problems]
+    assert all(ok for _, _, ok, _ in checked.expectations)
+
+
+NULL = "expect_column_values_to_be_null"
+NOT_NULL = "expect_column_values_to_not_be_null"
+IN_SET = "expect_column_values_to_be_in_set"
+BETWEEN = "expect_column_values_to_be_between"
+PAIR = "expect_column_pair_values_a_to_be_greater_than_b"
+
+# (source, cells to set on a clean row, the (column, expectation) that must fail — and nothing else)
+CASES = [
+    ("work_orders", {"来源渠道": "微博"}, ("来源渠道", IN_SET)),
+    ("work_orders", {"受理时间": "2023-02-28 10:00", "首次响应时间": "2023-02-28 11:00", "办结时间": "", "办理状态": "办理中"},
+     ("受理时间", BETWEEN)),
+    ("work_orders", {"诉求人电话": "12345"}, ("诉求人电话", "expect_column_values_to_match_regex")),
+    ("work_orders", {"受理时间": "2023-03-10 10:00", "首次响应时间": "2023-03-10 11:00", "办结时间": "2023-03-09 10:00",
+                     "办理状态": "已办结"}, ("办结时间", PAIR)),
+    ("work_orders", {"受理时间": "2023-03-10 10:00", "首次响应时间": "2023-03-10 09:00", "办结时间": "", "办理状态": "办理中"},
+     ("首次响应时间", PAIR)),
+    ("work_orders", {"受理时间": "2023-03-10 10:00", "首次响应时间": "2023-03-10 11:00", "办结时间": "2023-03-11 10:00",
+                     "办理状态": "办理中"}, ("办结时间", NULL)),
+    ("work_orders", {"受理时间": "2023-03-10 10:00", "首次响应时间": "", "办结时间": "2023-03-11 10:00", "办理状态": "已办结"},
+     ("首次响应时间", NOT_NULL)),
+    ("work_orders", {"所属社区": "东城区"}, ("所属社区", IN_SET)),
+    ("penalty_cases", {"处理结果": "罚款", "罚款金额（元）": "0"}, ("罚款金额（元）", BETWEEN)),
+    ("penalty_cases", {"处理结果": "警告", "罚款金额（元）": "200"}, ("罚款金额（元）", BETWEEN)),
+    ("penalty_cases", {"处理结果": "罚款", "罚款金额（元）": "-5"}, ("罚款金额（元）", BETWEEN)),
+    ("penalty_cases", {"程序类型": "一般程序", "是否法制审核": "否"}, ("是否法制审核", IN_SET)),
+    ("penalty_cases", {"立案日期": "2023-03-20", "结案日期": "2023-03-10"}, ("结案日期", PAIR)),
+    ("penalty_cases", {"当事人名称": ""}, ("当事人名称", NOT_NULL)),
+    ("inspections", {"发现隐患数": "1", "整改隐患数": "2"}, ("发现隐患数", PAIR)),
+    ("inspections", {"发放宣传材料（份）": "-1"}, ("发放宣传材料（份）", BETWEEN)),
+    ("inspections", {"发现隐患数": "1.5"}, ("发现隐患数", f"{NULL} on unparsed:发现隐患数")),
+    ("patrol_logs", {"出动人次": "0"}, ("出动人次", BETWEEN)),
+    ("petitions", {"身份证号": "110101199003071235"}, ("身份证号", "expect_column_values_to_be_valid_chinese_id_number")),
+    ("petitions", {"信访人数": "0"}, ("信访人数", BETWEEN)),
+    ("petitions", {"信访人姓名": "　"}, ("信访人姓名", NOT_NULL)),
+    ("petition_receptions", {"来访人数": "0"}, ("来访人数", BETWEEN)),
+    ("petition_receptions", {"接待人级别": "厅级"}, ("接待人级别", IN_SET)),
+    ("disputes", {"化解方式": "调解"}, ("化解方式", IN_SET)),
+    ("mediations", {"调解结果": "调解中", "协议形式": "", "结案日期": "2023-03-30"}, ("结案日期", NULL)),
+    ("mediations", {"调解结果": "调解成功", "协议形式": "", "结案日期": "2023-03-30"}, ("协议形式", NOT_NULL)),
+    ("mediations", {"调委会": "东城区人民调解委员会"}, ("调委会", IN_SET)),
+    ("supplies", {"数量": "0"}, ("数量", BETWEEN)),
+    ("npc_items", {"是否已答复": "否", "满意度": "满意"}, ("满意度", NULL)),
+    ("npc_items", {"是否已答复": "未知"}, ("是否已答复", f"{NULL} on unparsed:是否已答复")),
+    ("litigation", {"审理结果": "改判"}, ("审理结果", IN_SET)),
+    ("activity_ledger", {"参与人次": "-1"}, ("参与人次", BETWEEN)),
+    ("activity_ledger", {"活动日期": "2023年3月32日"}, ("活动日期", f"{NULL} on unparsed:活动日期")),
+]
+
+
+@pytest.mark.parametrize("source_id, cells, failure", CASES, ids=[f"{c[0]}-{c[2][0]}-{i}" for i, c in enumerate(CASES)])
+def test_each_broken_rule_fails_its_expectation(demo_inbox, tmp_path, source_id, cells, failure):
+    row = {**clean_row(demo_inbox, source_id), **cells}
+    checked = problems_of(tmp_path, source_id, [row])
+    assert not checked.success
+    assert {(p.column, p.rule) for p in checked.problems} == {failure}
+    assert {p.row for p in checked.problems} == {2}
+
+
+def test_duplicate_and_earlier_month_ids_are_rejected(demo_inbox, tmp_path):
+    row = clean_row(demo_inbox, "supplies")
+    checked = problems_of(tmp_path, "supplies", [row, row])
+    assert {(p.row, p.column, p.rule) for p in checked.problems} == {
+        (2, "发放编号", "expect_column_values_to_be_unique"), (3, "发放编号", "expect_column_values_to_be_unique")}
+
+
+def test_personal_values_are_masked_in_problems(demo_inbox, tmp_path):
+    phone = "1381234567"  # ten digits: not a phone number
+    row = {**clean_row(demo_inbox, "work_orders"), "诉求人电话": phone}
+    checked = problems_of(tmp_path, "work_orders", [row])
+    text = "\n".join(map(str, checked.problems))
+    assert "诉求人电话" in text and phone not in text
+    assert phone not in str(checked.result.to_json_dict())
+
+
+def reference_check_char(first17: str) -> str:
+    """GB 11643-1999, written out independently of the expectation's vectorised version."""
+    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def test_id_number_expectation_checks_the_gb11643_character():
+    import pandas as pd
+
+    bases = ["11010119900307123", "44030419851215002", "13010219770101001"]
+    good = [b + reference_check_char(b) for b in bases]
+    wrong = [b + ("0" if reference_check_char(b) != "0" else "1") for b in bases]
+    lower_x = [g.lower() for g in good if g.endswith("X")]
+    odd = ["1101011990030712", "11010119900307123Y", "1101011990030712３4", ""]
+    values = pd.Series(good + wrong + lower_x + odd)
+    assert list(valid_id_numbers(values)) == [True] * 3 + [False] * 3 + [True] * len(lower_x) + [False] * 4
