@@ -2,9 +2,9 @@
 ### Monthly ingest, one DAG per source
 
 `ingest_<source_id>` takes the source's export for the month of its data
-interval (the calendar month in Beijing) from the inbox, validates it against
-`transforms/<source_id>/source.yaml` and replaces that month in `stg_<source_id>`
-in one transaction. The highest valid `_vN` of the month wins; identical bytes
+interval (the calendar month in Beijing) from the inbox, validates it with the
+Great Expectations suite `expectations/suites/<source_id>.json` and replaces that
+month in `stg_<source_id>` in one transaction. The highest valid `_vN` of the month wins; identical bytes
 change nothing; a rejected file fails the run and names file, row, column and
 rule, while the month keeps its earlier good version.
 

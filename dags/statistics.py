@@ -5,8 +5,10 @@ Runs whenever any `ingest_<source>` DAG has loaded a month (Asset schedule):
 rebuilds the business tables (`fct_*`) and the report tables
 (`report_figures`: one row per year and figure of the annual report;
 `report_figures_monthly`: the same by month) from every loaded month, then
-publishes `report.duckdb` for analysts by an atomic swap. A rejected file
-updates no Asset, so it never triggers a publication.
+publishes `report.duckdb` for analysts by an atomic swap, after the
+reconciliation checks of `transforms/reconciliation.yaml` pass. Then renders the
+validation results into the GX Data Docs site (`expectations/uncommitted/`).
+A rejected file updates no Asset, so it never triggers a publication.
 """
 
 from __future__ import annotations
@@ -31,12 +33,19 @@ from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, source_asset
 def statistics():
     @task
     def publish_figures() -> str:
-        """Rebuild fct_ and report_ tables and swap in the new report.duckdb."""
+        """Rebuild fct_ and report_ tables, reconcile them and swap in the new report.duckdb."""
         from reportpipe.pipeline import refresh_statistics
 
         return str(refresh_statistics())
 
-    publish_figures()
+    @task
+    def render_data_docs() -> str:
+        """Render every stored validation result into the GX Data Docs site."""
+        from reportpipe.validation import build_data_docs
+
+        return str(build_data_docs())
+
+    publish_figures() >> render_data_docs()
 
 
 statistics()

@@ -219,3 +219,25 @@ def test_missing_or_rejected_months_make_figures_provisional(tmp_path, capsys):
     grid = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:13]}
     assert grid["litigation"] == ["v1", "v1", "v1!"] + ["v1"] * 9
     assert grid["supplies"] == ["·"] * 12
+
+
+def test_redelivery_that_changes_a_published_figure_is_recorded_as_a_revision(tmp_path, capsys):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    quiet_run(inbox, wh)
+    # A new month changes year-to-date figures, but is no revision.
+    lit(inbox, "复议诉讼_202304.csv", [["(2023)京0101行初3号", "2023-04-02", "行政诉讼", "", "败诉", "否"]])
+    quiet_run(inbox, wh)
+    assert query(wh, "SELECT count(*) FROM figure_revisions") == [(0,)]
+
+    lit(inbox, "复议诉讼_202303_v2.csv", V2)
+    quiet_run(inbox, wh)
+    revisions = query(wh, "SELECT figure_id, old_value, new_value, caused_by FROM figure_revisions ORDER BY figure_id")
+    assert [r[:3] for r in revisions] == [("lawsuits_pending", 1, 0), ("lawsuits_withdrawn", 1, 2)]
+    assert all(r[3].endswith("复议诉讼_202303_v2.csv") for r in revisions)
+    quiet_run(inbox, wh)  # a re-run revises nothing
+    assert query(wh, "SELECT count(*) FROM figure_revisions") == [(2,)]
+
+    assert cli(["revisions", "--year", "2023", "--warehouse", str(wh)]) == 0
+    out = capsys.readouterr().out
+    assert "lawsuits_withdrawn" in out and "复议诉讼_202303_v2.csv" in out

@@ -59,3 +59,19 @@ CREATE TABLE IF NOT EXISTS validation_runs (
     unexpected_count BIGINT,
     rows             BIGINT             -- records in the file
 );
+
+-- Published figures that a re-delivered month changed: what was published, what replaced it, why.
+CREATE TABLE IF NOT EXISTS figure_revisions (
+    year        INTEGER NOT NULL,
+    figure_id   VARCHAR NOT NULL,
+    old_value   DOUBLE,
+    new_value   DOUBLE,
+    caused_by   VARCHAR NOT NULL,       -- the re-delivered file(s) loaded since the previous refresh
+    revised_at  TIMESTAMPTZ NOT NULL
+);
+
+-- When the report tables were last rebuilt (revisions compare against that build).
+-- Tables starting with _ are bookkeeping: never published.
+CREATE TABLE IF NOT EXISTS _refreshes (
+    refreshed_at TIMESTAMPTZ NOT NULL
+);

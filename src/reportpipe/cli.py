@@ -28,8 +28,13 @@ def _figures_table(report_db: Path, year: int | None) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from reportpipe.pipeline import run
+    from reportpipe.reconcile import ReconciliationError
 
-    report = run(args.inbox, args.warehouse)
+    try:
+        report = run(args.inbox, args.warehouse)
+    except ReconciliationError as e:
+        print(f"reportpipe: {e}", file=sys.stderr)
+        return 1
     report_db = args.warehouse / "report.duckdb"
     print(_figures_table(report_db, None))
     print(f"\nPublished {report_db}")
@@ -92,6 +97,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_revisions(args: argparse.Namespace) -> int:
+    import duckdb
+
+    with duckdb.connect(str(args.warehouse / "report.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT revised_at, figure_id, old_value, new_value, caused_by FROM figure_revisions"
+            " WHERE year = ? ORDER BY revised_at, figure_id",
+            [args.year],
+        ).fetchall()
+    if not rows:
+        print(f"no published figure of {args.year} has been revised")
+    for revised_at, figure_id, old, new, caused_by in rows:
+        shown = lambda v: "—" if v is None else f"{v:g}"
+        print(f"{revised_at:%Y-%m-%d %H:%M}  {figure_id:<30} {shown(old):>8} → {shown(new):<8} {caused_by}")
+    return 0
+
+
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
     from reportpipe.demo import write_inbox
 
@@ -124,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=None)
     p.add_argument("--year", type=int, required=True)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("revisions", help="print published figures that re-delivered months changed")
+    p.add_argument("--warehouse", type=Path, default=None)
+    p.add_argument("--year", type=int, required=True)
+    p.set_defaults(func=cmd_revisions)
 
     p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
     p.add_argument("inbox", type=Path)

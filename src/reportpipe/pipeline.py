@@ -15,11 +15,12 @@ from pathlib import Path
 
 import duckdb
 
-from reportpipe import settings, staging, validation, warehouse
+from reportpipe import revisions, settings, staging, validation, warehouse
 from reportpipe.contracts import Source, sources
 from reportpipe.figures import build_report_tables
 from reportpipe.inbox import Export, Stray, scan, sha256
 from reportpipe.readers import ExportFormatError
+from reportpipe.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_LINES = 50
@@ -189,12 +190,13 @@ def ingest_month(source_id: str, month: str, inbox: Path | None = None, warehous
         return []
     with warehouse.work(warehouse_dir) as con:
         outcomes = decide_month(con, exports, source)
-    validation.build_data_docs([o.evidence for o in outcomes if o.evidence])
     for o in outcomes:
         log.info(o.describe())
     rejected = [o for o in outcomes if o.status == "rejected"]
     if rejected:
-        raise RejectedExport("\n".join(o.describe() for o in rejected))
+        # Published results get their Data Docs with the statistics; a rejection publishes nothing.
+        docs = validation.build_data_docs([o.evidence for o in rejected if o.evidence])
+        raise RejectedExport("\n".join(o.describe() for o in rejected) + (f"\nData Docs: {docs}" if docs else ""))
     return outcomes
 
 
@@ -208,7 +210,16 @@ def refresh_statistics(warehouse_dir: Path | None = None) -> Path:
 def _refresh(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> Path:
     for source in sources().values():
         warehouse.ensure_source_tables(con, source)
-    build_report_tables(con)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        revisions.previous_figures(con)
+        build_report_tables(con)
+        revisions.record(con)
+        reconcile(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")  # the last good build stays, and so does the published file
+        raise
     return warehouse.publish(con, warehouse_dir)
 
 

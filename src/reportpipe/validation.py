@@ -230,9 +230,9 @@ def store(outcome: Validation, source: Source, export: Export, digest: str):
     return key
 
 
-def build_data_docs(keys: list) -> Path | None:
-    """Add validation results to the Data Docs site; the site's index page."""
-    if not keys:
+def build_data_docs(keys: list | None = None) -> Path | None:
+    """Render validation results (`keys`, or every stored one) into the Data Docs site; its index page."""
+    if keys is not None and not keys:
         return None
     context().build_data_docs(resource_identifiers=keys)
     return settings.PROJECT_DIR / "expectations" / "uncommitted" / "data_docs" / "local_site" / "index.html"

@@ -76,10 +76,10 @@ def ensure_source_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """What analysts get: everything but the raw layer (which holds personal data in clear)."""
+    """What analysts get: everything but the raw layer (personal data in clear) and bookkeeping (_*)."""
     names = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'").fetchall()]
     names += [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal").fetchall()]
-    return sorted(n for n in names if not n.startswith("raw_"))
+    return sorted(n for n in names if not n.startswith(("raw_", "_")))
 
 
 def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:

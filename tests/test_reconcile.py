@@ -1,0 +1,57 @@
+"""Reconciliation blocks the publication of figures that contradict each other."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from reportpipe import reconcile
+from reportpipe.contracts import figures
+from reportpipe.pipeline import run
+from tests.test_pipeline import V1, lit
+
+
+def report_tables(values: dict[str, float], monthly_factor: float = 1.0) -> duckdb.DuckDBPyConnection:
+    """report_figures for 2023 with the given values (others 0), and a one-month breakdown."""
+    con = duckdb.connect()
+    rows = [(2023, f.figure_id, values.get(f.figure_id, 0.0), f.unit) for f in figures()]
+    con.execute("CREATE TABLE report_figures (year INTEGER, figure_id VARCHAR, value DOUBLE, unit VARCHAR)")
+    con.executemany("INSERT INTO report_figures VALUES (?, ?, ?, ?)", rows)
+    con.execute(f"CREATE TABLE report_figures_monthly AS SELECT year, '2023-01' AS month, figure_id, value * {monthly_factor} AS value FROM report_figures")
+    return con
+
+
+def test_consistent_figures_pass():
+    assert reconcile.failures(report_tables({"cases_general": 2, "cases_simple": 1, "cases_closed": 3})) == []
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"cases_general": 2, "cases_simple": 1, "cases_closed": 4}, "case files by procedure"),
+        ({"lawsuits": 1, "lawsuits_lost": 1, "lawsuits_pending": 1}, "lawsuit outcomes"),
+        ({"disputes_received": 3, "disputes_resolved": 4}, "resolved disputes"),
+        ({"mediation_success_rate": 100.5}, "a rate above 100"),
+        ({"extinguishers": -1}, "negative"),
+    ],
+)
+def test_each_contradiction_is_named(values, expected):
+    broken = reconcile.failures(report_tables(values))
+    assert len(broken) == 1 and expected in broken[0]
+
+
+def test_annual_figure_must_equal_its_months():
+    broken = reconcile.failures(report_tables({"extinguishers": 10}, monthly_factor=0.5))
+    assert broken == ["extinguishers 2023: 10 differs from the sum of its months 5"]
+
+
+def test_failed_reconciliation_leaves_the_published_file_byte_identical(tmp_path, monkeypatch):
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    run(inbox, wh, progress=lambda line: None)
+    before = (wh / "report.duckdb").read_bytes()
+    lit(inbox, "复议诉讼_202304.csv", [["(2023)京0101行初9号", "2023-04-02", "行政诉讼", "", "败诉", "否"]])
+    monkeypatch.setattr(reconcile, "checks", lambda: [("lawsuits never lost", "lawsuits_lost = 0")])
+    with pytest.raises(reconcile.ReconciliationError, match="lawsuits never lost"):
+        run(inbox, wh, progress=lambda line: None)
+    assert (wh / "report.duckdb").read_bytes() == before
