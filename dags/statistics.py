@@ -40,7 +40,7 @@ def statistics():
 
     @task
     def render_data_docs() -> str:
-        """Render every stored validation result into the GX Data Docs site."""
+        """Render the validation results stored since the last run into the GX Data Docs site."""
         from reportpipe.validation import build_data_docs
 
         return str(build_data_docs())

@@ -245,5 +245,5 @@ def run(inbox: Path, warehouse_dir: Path, progress: Callable[[str], None] = prin
                 progress(o.describe())
             report.outcomes += outcomes
         _refresh(con, warehouse_dir)
-    report.data_docs = validation.build_data_docs([o.evidence for o in report.outcomes if o.evidence])
+    report.data_docs = validation.build_data_docs()
     return report

@@ -230,9 +230,19 @@ def store(outcome: Validation, source: Source, export: Export, digest: str):
     return key
 
 
-def build_data_docs(keys: list | None = None) -> Path | None:
-    """Render validation results (`keys`, or every stored one) into the Data Docs site; its index page."""
-    if keys is not None and not keys:
-        return None
-    context().build_data_docs(resource_identifiers=keys)
-    return settings.PROJECT_DIR / "expectations" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+def data_docs_dir() -> Path:
+    return settings.PROJECT_DIR / "expectations" / "uncommitted" / "data_docs" / "local_site"
+
+
+def build_data_docs(keys: list | None = None) -> Path:
+    """Render results into the Data Docs site (`keys`, else every stored result without a page); its index.
+
+    Rendering only what has no page yet keeps the cost per refresh flat as results accumulate.
+    """
+    site = data_docs_dir()
+    if keys is None:
+        stored = context().validation_results_store.list_keys()
+        keys = [k for k in stored if not site.joinpath("validations", *k.to_tuple()).with_suffix(".html").exists()]
+    if keys:
+        context().build_data_docs(resource_identifiers=keys)
+    return site / "index.html"
