@@ -241,3 +241,20 @@ def test_redelivery_that_changes_a_published_figure_is_recorded_as_a_revision(tm
     assert cli(["revisions", "--year", "2023", "--warehouse", str(wh)]) == 0
     out = capsys.readouterr().out
     assert "lawsuits_withdrawn" in out and "复议诉讼_202303_v2.csv" in out
+
+
+def test_ingest_month_raises_with_every_problem_for_the_dag_to_fail(tmp_path):
+    """What an ingest DAG task runs: a rejection raises, naming file, row, column and expectation."""
+    from reportpipe.pipeline import RejectedExport, ingest_month
+
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", [V1[0][:4] + ["改判", "否"]])
+    lit(inbox, "复议诉讼_202304.csv", [])
+    with pytest.raises(RejectedExport) as raised:
+        ingest_month("litigation", "2023-03", inbox, wh)
+    message = str(raised.value)
+    assert "复议诉讼_202303.csv row 2, column 审理结果: '改判' is not one of" in message
+    assert "[expect_column_values_to_be_in_set]" in message and "Data Docs: " in message
+    # Another month of the same source is independent of the rejection.
+    assert [o.status for o in ingest_month("litigation", "2023-04", inbox, wh)] == ["loaded"]
+    assert ingest_month("litigation", "2023-05", inbox, wh) == []

@@ -196,7 +196,7 @@ def ingest_month(source_id: str, month: str, inbox: Path | None = None, warehous
     if rejected:
         # Published results get their Data Docs with the statistics; a rejection publishes nothing.
         docs = validation.build_data_docs([o.evidence for o in rejected if o.evidence])
-        raise RejectedExport("\n".join(o.describe() for o in rejected) + (f"\nData Docs: {docs}" if docs else ""))
+        raise RejectedExport("\n".join(o.describe() for o in rejected) + f"\nData Docs: {docs}")
     return outcomes
 
 
