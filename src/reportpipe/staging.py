@@ -123,8 +123,8 @@ def stg_columns(source: Source) -> list[tuple[str, str]]:
     return out
 
 
-def typed_sql(source: Source, pii_key: bytes, month: str, file_id: int, relation: str = "incoming") -> str:
-    """SELECT producing the rows of `stg_<source>` from the text cells in `relation`."""
+def typed_sql(source: Source, pii_key: bytes, month: str, file_id: int) -> str:
+    """SELECT producing the rows of `stg_<source>` from the text cells in `incoming`."""
     inner = ", ".join(f"{_typed(c)} AS {c.column}" for c in source.columns)
     select = [f"{file_id}::BIGINT AS file_id", f"{literal(month)} AS month", f"{int(month[:4])} AS year", "source_row"]
     for c in source.columns:
@@ -134,7 +134,7 @@ def typed_sql(source: Source, pii_key: bytes, month: str, file_id: int, relation
         if c.pii != "true":  # personal only under a condition (written over the typed columns)
             select.append(f"CASE WHEN NOT coalesce({c.pii}, true) THEN {c.column} END AS {c.column}")
         select.append(f"{_hmac_sql(c.column, pii_key)} AS {c.column}_hash")
-    return f"SELECT {', '.join(select)} FROM (SELECT source_row, {inner} FROM {relation})"
+    return f"SELECT {', '.join(select)} FROM (SELECT source_row, {inner} FROM incoming)"
 
 
 def stage(con: duckdb.DuckDBPyConnection, export: Export) -> tuple[list[str], int]:
