@@ -60,3 +60,15 @@ def demo_inbox(tmp_path_factory) -> Path:
     inbox = tmp_path_factory.mktemp("demo") / "inbox"
     write_inbox(inbox, 2023)
     return inbox
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_inbox, tmp_path_factory) -> Path:
+    """A warehouse holding the 2023 demo year, built once by the CLI path. Read it; never change it."""
+    from reportpipe.pipeline import run
+
+    os.environ.setdefault("REPORTPIPE_PII_KEY", TEST_PII_KEY)
+    warehouse = tmp_path_factory.mktemp("demo_warehouse")
+    report = run(demo_inbox, warehouse, progress=lambda line: None)
+    assert not report.rejected, [o.describe() for o in report.rejected]
+    return warehouse
