@@ -1,5 +1,6 @@
 -- Bookkeeping tables of the working warehouse (work.duckdb). The per-source
 -- tables raw_<source> and stg_<source> are created from transforms/<source>/source.yaml.
+-- What each published table and column means (their COMMENTs in report.duckdb): warehouse/dictionary.yaml.
 
 CREATE SEQUENCE IF NOT EXISTS file_id_seq;
 

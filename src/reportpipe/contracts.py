@@ -1,7 +1,7 @@
 """The sources' contracts and figures, read from `transforms/<source_id>/`.
 
 Each source folder holds `source.yaml` (file prefix, columns with their English
-names, types and personal data), `figures.yaml` (the report figures it feeds) and optionally
+names, meanings, units, types and personal data), `figures.yaml` (the report figures it feeds) and optionally
 `fct_<source_id>.sql` (its business table); its validation rules are the GX suite
 `expectations/suites/<source_id>.json`. Adding an export means adding files.
 """
@@ -26,6 +26,8 @@ class Column:
     type: str
     key: bool = False
     pii: str | None = None  # SQL condition under which the value is personal; "true" = always
+    description: str = ""  # its meaning in English, for the data dictionary
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def _column(raw: dict) -> Column:
         type=raw["type"],
         key=bool(raw.get("key")),
         pii=pii or None,
+        description=str(raw.get("description", "")),
+        unit=raw.get("unit"),
     )
 
 
