@@ -114,6 +114,19 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from reportpipe.report import write_report
+
+    try:
+        written = write_report(args.year, args.out, args.warehouse)
+    except LookupError as e:  # the year was never published
+        print(f"reportpipe: {e}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
     from reportpipe.demo import write_inbox
 
@@ -151,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=None)
     p.add_argument("--year", type=int, required=True)
     p.set_defaults(func=cmd_revisions)
+
+    p = sub.add_parser("report", help="write the year's workbook, Markdown and DOCX draft and charts from report.duckdb")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
+    p.add_argument("--warehouse", type=Path, default=None, help="default: $REPORTPIPE_WAREHOUSE or ./warehouse")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
     p.add_argument("inbox", type=Path)
