@@ -127,6 +127,67 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(warehouse: Path):
+    """report.duckdb, read-only (a missing file is an error, not a new empty database)."""
+    import duckdb
+
+    report_db = warehouse / "report.duckdb"
+    if not report_db.exists():
+        raise FileNotFoundError(f"{report_db} does not exist: `reportpipe run` publishes it")
+    return duckdb.connect(str(report_db), read_only=True)
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    with _published(args.warehouse) as con:
+        tables = dict(con.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+        ).fetchall())
+        if args.table is None:
+            print(f"{'table':<26} {'rows':>8}  comment")
+            for table, comment in tables.items():
+                rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                print(f"{table:<26} {rows:>8}  {comment or ''}")
+            return 0
+        if args.table not in tables:
+            print(f"reportpipe: report.duckdb has no table {args.table!r}; its tables: {', '.join(tables)}", file=sys.stderr)
+            return 2
+        columns = con.execute(
+            "SELECT column_name, data_type, comment FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
+            [args.table],
+        ).fetchall()
+    print(f"{args.table}: {tables[args.table] or ''}")
+    for name, data_type, comment in columns:
+        print(f"  {name:<22} {data_type:<24} {comment or ''}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import difflib
+
+    from reportpipe.contracts import figures
+    from reportpipe.figures import explain, write_contributing_rows
+
+    known = {f.figure_id: f for f in figures()}
+    if args.figure_id not in known:
+        close = difflib.get_close_matches(args.figure_id, known, n=5, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "`reportpipe figures` lists them"
+        print(f"reportpipe: no figure {args.figure_id!r}: {hint}", file=sys.stderr)
+        return 2
+    figure = known[args.figure_id]
+    with _published(args.warehouse) as con:
+        try:
+            explanation = explain(con, figure, args.year)
+        except LookupError as e:
+            print(f"reportpipe: {e}", file=sys.stderr)
+            return 2
+        print(explanation.describe())
+        if args.rows:
+            written = write_contributing_rows(con, figure, args.year, args.rows)
+            print(f"\nwrote the {written} rows behind {figure.figure_id} {args.year} to {args.rows}")
+    return 0 if explanation.agrees else 1
+
+
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
     from reportpipe.demo import write_inbox
 
@@ -170,6 +231,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
     p.add_argument("--warehouse", type=Path, default=None, help="default: $REPORTPIPE_WAREHOUSE or ./warehouse")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("describe", help="print the data dictionary of report.duckdb: its tables, or one table's columns")
+    p.add_argument("table", nargs="?")
+    p.add_argument("--warehouse", type=Path, default=None)
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("explain", help="show how a published figure is computed, from which files, and recompute it")
+    p.add_argument("figure_id")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--warehouse", type=Path, default=None)
+    p.add_argument("--rows", type=Path, default=None, metavar="FILE.csv",
+                   help="write the rows behind the figure, with their files (personal data only hashed)")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
     p.add_argument("inbox", type=Path)
