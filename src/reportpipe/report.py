@@ -146,9 +146,8 @@ def community_breakdown(con, year: int, figure_ids: set[str]) -> dict[str, dict[
 
     with_community = {
         r[0].removeprefix("stg_")
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = 'community' AND table_name LIKE 'stg_%'"
-        ).fetchall()
+        for r in con.execute("SELECT table_name FROM information_schema.columns WHERE column_name = 'community'").fetchall()
+        if r[0].startswith("stg_")
     }
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     breakdown = {}
@@ -440,13 +439,16 @@ def cover_sheet(wb, pub: Published) -> None:
 
 def contents_sheet(wb, pub: Published, tables: list[tuple[str, str, str]]) -> None:
     """One row per table sheet, linked to it, with what it holds."""
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
     ws = table_sheet(
         wb, "目录", "目录", ["本工作簿每个工作表一张表；点击工作表名称可跳转。"],
         ["工作表", "表格标题", "说明"], [list(t) for t in tables], "table_contents", widths={1: 14, 2: 50, 3: 70},
     )
     header_row = 3
     for (cell,) in ws.iter_rows(min_row=header_row + 1, max_col=1):
-        cell.hyperlink = f"#'{cell.value}'!A1"
+        # A location link stays inside the workbook (a "#..." target would become an external relationship).
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{cell.value}'!A1", display=cell.value)
         cell.style = "Hyperlink"
 
 
