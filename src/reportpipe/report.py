@@ -486,6 +486,10 @@ def workbook(pub: Published, path: Path) -> Path:
         section_sheet(wb, pub, section, number)
     monthly_sheet(wb, pub)
     community_sheet(wb, pub)
+    # Screen readers announce the document title; GSS asks for it in the file's properties.
+    wb.properties.title = wb["封面"]["A1"].value
+    wb.properties.creator = draft_template()["producer"]
+    wb.properties.language = "zh-CN"
     wb.save(path)
     return path
 
@@ -626,7 +630,7 @@ def chart(pub: Published, spec: dict, path: Path) -> Path | None:
     # rc_context rather than rcParams: importing or calling this never changes a caller's matplotlib settings.
     with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [cjk_font(), "DejaVu Sans"],
                                 "axes.unicode_minus": False}):
-        figure = Figure(figsize=(8, 4.5), dpi=120)
+        figure = Figure(figsize=(8, 5), dpi=120, layout="constrained")
         FigureCanvasAgg(figure)
         ax = figure.add_subplot()
         months = list(range(1, 13))
@@ -641,10 +645,10 @@ def chart(pub: Published, spec: dict, path: Path) -> Path | None:
         ax.set_ylabel(f"单位：{units}")
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(loc="best", fontsize=9)
-        figure.text(0.01, 0.01, f"来源：{'、'.join(dict.fromkeys(pub.source_titles.get(f.source_id, f.source_id) for f in shown))}",
-                    fontsize=8, color="#555555")
-        figure.tight_layout(rect=(0, 0.04, 1, 1))  # room for the source line
+        # The source goes where an axis label would (the months need none); the legend below, off the data.
+        ax.set_xlabel(f"来源：{'、'.join(dict.fromkeys(pub.source_titles.get(f.source_id, f.source_id) for f in shown))}",
+                      fontsize=9, color="#555555", loc="left")
+        figure.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
         figure.savefig(path, format="png")
     return path
 
