@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from reportpipe import warehouse
-from reportpipe.contracts import sources
+from reportpipe.cli import main as cli
+from reportpipe.contracts import figures, sources
+from reportpipe.figures import explain, shown
 from reportpipe.pipeline import refresh_statistics
 
 # <中文标签> | <English meaning>[ | unit: <unit>]
@@ -100,3 +104,145 @@ def test_failed_publication_leaves_report_and_parquet_set_untouched(demo_warehou
     assert {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").glob("*")]} == before
     assert (wh / "parquet").resolve() == current_set
     assert sorted(p.name for p in wh.iterdir() if p.name.startswith(".") and p.name != ".lock") == [current_set.name]
+
+
+def cli_output(capsys, *argv):
+    code = cli(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_describe_lists_every_table_with_its_comment_and_rows(demo_warehouse, capsys):
+    code, out, _ = cli_output(capsys, "describe", "--warehouse", str(demo_warehouse))
+    with published(demo_warehouse) as con:
+        tables = con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()
+        expected = [(t, con.execute(f"SELECT count(*) FROM {t}").fetchone()[0], c) for t, c in tables]
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert sorted(lines) == sorted(t for t, _, _ in expected)
+    for table, rows, comment in expected:
+        assert lines[table].split(None, 2) == [table, str(rows), comment]
+
+
+def test_describe_one_table_lists_its_columns(demo_warehouse, capsys):
+    code, out, _ = cli_output(capsys, "describe", "report_figures", "--warehouse", str(demo_warehouse))
+    with published(demo_warehouse) as con:
+        columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = 'report_figures' ORDER BY column_index").fetchall()
+    assert code == 0
+    assert [line.split(None, 2) for line in out.splitlines()[1:]] == [list(c) for c in columns]
+
+
+def test_describe_an_unknown_table_lists_the_tables(demo_warehouse, capsys):
+    code, _, err = cli_output(capsys, "describe", "report_figure", "--warehouse", str(demo_warehouse))
+    assert code == 2 and "no table 'report_figure'" in err and "report_figures_monthly" in err
+
+
+def figure_of_kind(kind):
+    """The first figure of a kind; a count that selects rows rather than counting them all."""
+    return next(f for f in figures() if f.kind == kind and f.expression != "true")
+
+
+@pytest.mark.parametrize("kind", ["count", "sum", "rate"])
+def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, capsys, tmp_path, kind):
+    f = figure_of_kind(kind)
+    rows_csv = tmp_path / "rows.csv"
+    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))
+    with published(demo_warehouse) as con:
+        value, = con.execute("SELECT value FROM report_figures WHERE figure_id = ? AND year = 2023", [f.figure_id]).fetchone()
+        files = con.execute("SELECT path, sha256 FROM loaded_months WHERE source_id = ? AND month LIKE '2023-%'", [f.source_id]).fetchall()
+        sql = explain(con, f, 2023).sql
+        assert con.execute(sql).fetchall() == [(2023, value)]  # the SQL shown runs against report.duckdb
+    assert code == 0
+    for text in (f.label, f.section, f.unit, f.definition, sql.splitlines()[-1].strip(), f"value 2023  {shown(value)} {f.unit}"):
+        assert text in out
+    assert len(files) == 12 and all(sha in out and Path(path).name in out for path, sha in files)
+
+    with rows_csv.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["file_sha256"] for r in rows} <= {sha for _, sha in files}
+    if kind == "count":
+        assert len(rows) == value
+    elif kind == "sum":
+        assert sum(float(r[f.expression]) for r in rows) == value
+    else:
+        assert round(100 * sum(r["in_numerator"] == "True" for r in rows) / len(rows), 1) == value
+
+
+def test_explain_prints_the_recomputed_value_and_fails_when_the_published_one_differs(demo_warehouse, capsys, tmp_path):
+    f = figure_of_kind("count")
+    wh = tmp_path / "wh"
+    wh.mkdir()
+    shutil.copy(demo_warehouse / "report.duckdb", wh)
+    with duckdb.connect(str(wh / "report.duckdb")) as con:
+        value, = con.execute("UPDATE report_figures SET value = value + 1 WHERE figure_id = ? AND year = 2023 RETURNING value - 1", [f.figure_id]).fetchone()
+    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(wh))
+    assert code == 1
+    assert f"value 2023  {shown(value)} {f.unit}   DIFFERS from report_figures: {shown(value + 1)}" in out
+
+
+def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, capsys, tmp_path):
+    petitions = sources()["petitions"]
+    f = next(f for f in figures() if f.source_id == "petitions")
+    rows_csv = tmp_path / "rows.csv"
+    assert cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))[0] == 0
+    personal = [c for c in petitions.columns if c.pii]
+    with duckdb.connect(str(demo_warehouse / warehouse.WORK_DB), read_only=True) as con:
+        clear = {v.strip(" \u3000") for c in personal for v, in con.execute(f'SELECT DISTINCT "{c.name}" FROM raw_petitions WHERE "{c.name}" IS NOT NULL').fetchall()} - {""}
+    text = rows_csv.read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0].split(",")
+    assert len(text.splitlines()) > 10 and len(clear) > 10
+    assert [f"{c.column}_hash" for c in personal] == [h for h in header if h.endswith("_hash")]
+    assert not [v for v in clear if v in text]
+
+
+def test_explain_an_unknown_figure_or_year(demo_warehouse, capsys):
+    code, _, err = cli_output(capsys, "explain", "orders_zhengtung", "--year", "2023", "--warehouse", str(demo_warehouse))
+    assert code == 2 and "no figure 'orders_zhengtung'" in err and "orders_zhengtong" in err
+    code, _, err = cli_output(capsys, "explain", "orders_zhengtong", "--year", "2019", "--warehouse", str(demo_warehouse))
+    assert code == 2 and "no published value of orders_zhengtong for 2019" in err
+
+
+def test_explain_says_why_a_figure_is_provisional(demo_warehouse, capsys, tmp_path):
+    wh = withdraw_december_of_litigation(demo_warehouse, tmp_path)
+    refresh_statistics(wh)
+    f = next(f for f in figures() if f.source_id == "litigation")
+    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(wh))
+    assert code == 0 and "PROVISIONAL: 11 of 12 months loaded; missing 2023-12" in out
+
+
+def withdraw_december_of_litigation(demo_warehouse, tmp_path):
+    """A copy of the demo warehouse whose next refresh publishes something else: litigation without 2023-12."""
+    wh = tmp_path / "wh"
+    shutil.copytree(demo_warehouse, wh, symlinks=True)
+    with duckdb.connect(str(wh / warehouse.WORK_DB)) as con:
+        con.execute("DELETE FROM stg_litigation WHERE month = '2023-12'")
+        con.execute("DELETE FROM loaded_months WHERE source_id = 'litigation' AND month = '2023-12'")
+        con.execute("DELETE FROM intake_log WHERE source_id = 'litigation' AND month = '2023-12'")
+    return wh
+
+
+REFRESH = "import sys; from pathlib import Path; from reportpipe.pipeline import refresh_statistics; refresh_statistics(Path(sys.argv[1]))"
+
+
+def test_a_reader_holding_the_published_file_keeps_its_view_and_does_not_block_a_refresh(demo_warehouse, tmp_path):
+    wh = withdraw_december_of_litigation(demo_warehouse, tmp_path)
+
+    def seen(con):
+        return con.execute("SELECT (SELECT count(*) FROM loaded_months), (SELECT sum(months_loaded) FROM report_figures),"
+                           " (SELECT list(value ORDER BY figure_id) FROM report_figures)").fetchone()
+
+    reader = published(wh)
+    before = seen(reader)
+    refresh = subprocess.Popen([sys.executable, "-c", REFRESH, str(wh)])
+    deadline, queries = time.monotonic() + 300, 0
+    while refresh.poll() is None:  # the reader keeps querying all through the refresh
+        assert seen(reader) == before
+        queries += 1
+        assert time.monotonic() < deadline, "the refresh did not finish"
+    assert refresh.returncode == 0 and queries > 0
+    assert seen(reader) == before  # after the swap too: the reader holds the old file
+    # A DuckDB process shares one database per path: a new connection sees the new file once the old ones are closed.
+    reader.close()
+    with published(wh) as con:
+        after = seen(con)
+    assert after[0] == before[0] - 1 and after != before
