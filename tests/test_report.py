@@ -79,7 +79,7 @@ def demo_outputs(demo_warehouse, tmp_path_factory):
 @pytest.fixture(scope="module")
 def changed(demo_warehouse, tmp_path_factory):
     """A copy of the demo's report.duckdb where one source is provisional, two figures were revised,
-    one label is a formula and the previous year holds three figures; and its outputs."""
+    one label is a formula, one figure has no sentence and the previous year holds three figures; and its outputs."""
     warehouse = tmp_path_factory.mktemp("changed_warehouse")
     shutil.copy(demo_warehouse / "report.duckdb", warehouse / "report.duckdb")
     figures = figures_of(warehouse)
@@ -100,6 +100,11 @@ def changed(demo_warehouse, tmp_path_factory):
                 " FROM report_figures WHERE figure_id = ?", [figure_id]
             )
         con.execute("UPDATE report_figures SET label = ? WHERE figure_id = ?", [INJECTED, plan["injected"]])
+        # A figure no sentence of the template names (as when figures.yaml gains one).
+        con.execute(
+            "INSERT INTO report_figures SELECT * REPLACE ('unsentenced' AS figure_id, '未写入句子的指标' AS label)"
+            " FROM report_figures WHERE figure_id = ?", [counts[3]]
+        )
         for figure_id, previous in plan["previous"].items():
             con.execute(
                 "INSERT INTO report_figures SELECT * REPLACE (year - 1 AS year, ? AS value)"
@@ -287,9 +292,10 @@ def test_every_figure_of_the_markdown_draft_equals_report_figures(demo_warehouse
     check_draft(demo_warehouse, demo_outputs["paths"])
 
 
-def test_provisional_figures_are_marked_in_the_draft(changed):
+def test_provisional_figures_are_marked_in_the_draft_and_figures_without_a_sentence_get_one(changed):
     check_draft(changed["warehouse"], changed["paths"])
-    assert report.PROVISIONAL in output(changed["paths"], ".md").read_text(encoding="utf-8")
+    text = output(changed["paths"], ".md").read_text(encoding="utf-8")
+    assert report.PROVISIONAL in text and "未写入句子的指标" in text
 
 
 def test_the_template_names_every_figure_with_a_sentence(demo_warehouse):

@@ -136,11 +136,8 @@ def template_order() -> dict[str, int]:
 
 
 def community_breakdown(con, year: int, figure_ids: set[str]) -> dict[str, dict[str, float | None]]:
-    """figure_id → community → value, for figures whose source's staging table has a community column.
-
-    Computed from the published fct_ tables with the figures' own aggregate, so a
-    community's value is what the annual figure would be for that community alone.
-    """
+    """figure_id → community → value, for figures whose source's staging table has a community column."""
+    # The figure's own aggregate over its fct_ table: a community's value is the annual figure for it alone.
     from reportpipe.contracts import figures
     from reportpipe.figures import aggregate_sql
 
@@ -254,12 +251,10 @@ def excel_number(value: float | None):
 
 
 def neutralised(cell) -> None:
-    """Make a text cell plain text, whatever it starts with.
-
-    openpyxl stores a string starting with "=" as a formula; data_type "s" writes
-    it as an inline string instead, and Excel's quote prefix keeps it text when
-    someone edits the cell or saves the sheet as CSV.
-    """
+    """Make a text cell plain text, whatever it starts with."""
+    # openpyxl stores a string starting with "=" as a formula; data_type "s" writes it as an
+    # inline string instead, and Excel's quote prefix keeps it text when someone edits the
+    # cell or saves the sheet as CSV.
     if isinstance(cell.value, str):
         cell.data_type = "s"
         if cell.value.startswith(FORMULA_TRIGGERS):
@@ -522,11 +517,9 @@ def filled(text: str, pub: Published, section: str) -> tuple[str, tuple[tuple[st
 
 
 def draft(pub: Published) -> list[Paragraph]:
-    """The draft's paragraphs: one per section, its figures in the report's sentences.
-
-    A published figure that no sentence names gets a plain sentence of its own, so
-    a figure added to figures.yaml shows up in the draft before its sentence is written.
-    """
+    """The draft's paragraphs: one per section, its figures in the report's sentences."""
+    # A figure no sentence names gets a plain sentence of its own: a figure added to
+    # figures.yaml shows up in the draft before anyone writes its sentence.
     template = draft_template()
     paragraphs = []
     for section in sorted(pub.sections, key=section_key):
@@ -556,6 +549,7 @@ def part_headings(pub: Published, paragraphs: list[Paragraph]) -> dict[str, str]
 
 
 def draft_title(pub: Published) -> str:
+    """The draft's title: the report's, marked as the statistics draft."""
     return draft_template()["title"].format(year=pub.year) + "（统计数据稿）"
 
 
