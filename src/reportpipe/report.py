@@ -312,7 +312,7 @@ def year_over_year(f: FigureRow) -> list:
     if f.is_rate or f.previous == 0:
         percent = NOT_APPLICABLE
     else:
-        percent = round(100.0 * change / f.previous, 1)
+        percent = round(100.0 * (f.value - f.previous) / f.previous, 1)
     return [excel_number(f.previous), excel_number(change), percent]
 
 
@@ -432,7 +432,7 @@ def cover_sheet(wb, pub: Published) -> None:
     ws.column_dimensions["A"].width = 110
 
 
-def contents_sheet(wb, pub: Published, tables: list[tuple[str, str, str]]) -> None:
+def contents_sheet(wb, tables: list[tuple[str, str, str]]) -> None:
     """One row per table sheet, linked to it, with what it holds."""
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -440,14 +440,14 @@ def contents_sheet(wb, pub: Published, tables: list[tuple[str, str, str]]) -> No
         wb, "目录", "目录", ["本工作簿每个工作表一张表；点击工作表名称可跳转。"],
         ["工作表", "表格标题", "说明"], [list(t) for t in tables], "table_contents", widths={1: 14, 2: 50, 3: 70},
     )
-    header_row = 3
+    header_row = int(re.match(r"A(\d+)", ws.tables["table_contents"].ref)[1])
     for (cell,) in ws.iter_rows(min_row=header_row + 1, max_col=1):
         # A location link stays inside the workbook (a "#..." target would become an external relationship).
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{cell.value}'!A1", display=cell.value)
         cell.style = "Hyperlink"
 
 
-def notes_sheet(wb, pub: Published) -> None:
+def notes_sheet(wb) -> None:
     """What the markers and the less obvious columns mean."""
     notes = [
         [PROVISIONAL, "暂定数", "该指标来源在本年度有月份尚未载入，或该月最新一次提交未通过校验（被拒收）；补齐后数值可能变化。"],
@@ -475,8 +475,8 @@ def workbook(pub: Published, path: Path) -> Path:
         contents.append((sheet_name(section), section_title(pub, section, number), f"该部分 {len(pub.in_section(section))} 个指标的数值、标注、与上年比较、来源和口径"))
     contents.append(("月度", f"{pub.year}年各指标月度数据", "每个指标1月至12月的数值和全年数值"))
     contents.append(("社区", f"{pub.year}年分社区数据", "导出记录所属社区的指标，按社区分列"))
-    contents_sheet(wb, pub, [("注释", "注释", "各表使用的标注和栏目的含义"), *contents])
-    notes_sheet(wb, pub)
+    contents_sheet(wb, [("注释", "注释", "各表使用的标注和栏目的含义"), *contents])
+    notes_sheet(wb)
     for number, section in enumerate(sections, start=1):
         section_sheet(wb, pub, section, number)
     monthly_sheet(wb, pub)
