@@ -1,15 +1,19 @@
 """
 ### Monthly ingest, one DAG per source
 
-`ingest_<source_id>` takes the source's export for the month of its data
-interval (the calendar month in Beijing) from the inbox, validates it with the
+`ingest_<source_id>` waits for the source's export for the month of its data
+interval (the calendar month in Beijing) in the inbox (`wait_for_export`: deferred
+to the triggerer, failing after 72 hours with what is missing), validates it with the
 Great Expectations suite `expectations/suites/<source_id>.json` and replaces that
 month in `stg_<source_id>` in one transaction. The highest valid `_vN` of the month wins; identical bytes
 change nothing; a rejected file fails the run and names file, row, column and
 rule, while the month keeps its earlier good version.
 
 On success it updates the Asset `stg_<source_id>`, which schedules `statistics`.
-Re-run one month with the param `month` (YYYY-MM). Generated from the sources
+Re-run one month with the param `month` (YYYY-MM): re-runs are idempotent.
+The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL (SFTP, S3)
+with credentials in the connection `REPORTPIPE_INBOX_CONN_ID`. Failures alert
+through `reportpipe.alerts` (log line, or e-mail). Generated from the sources
 in `transforms/`: a new source is a new folder there, not new code here.
 """
 
@@ -19,6 +23,7 @@ from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from reportpipe.contracts import Source, sources
 from reportpipe.orchestration import DEFAULT_ARGS, MONTHLY_CRON, START_DATE, month_of, source_asset
+from reportpipe.sensors import ExportSensor
 from reportpipe.settings import TIMEZONE
 
 
@@ -42,20 +47,22 @@ def ingest_dag(source: Source):
         @task(outlets=[source_asset(source.source_id)])
         def load_month(data_interval_start=None, params=None) -> list[str]:
             """Validate and load the month's export; fail (without retries) when it is rejected."""
-            from airflow.sdk.exceptions import AirflowFailException
-
+            from reportpipe.inbox import fetch
+            from reportpipe.orchestration import ExportFailed, inbox_root
             from reportpipe.pipeline import RejectedExport, ingest_month
+            from reportpipe.settings import warehouse_dir
 
             month = month_of(data_interval_start, params.get("month"))
+            local = fetch(inbox_root(), source, month, landing=warehouse_dir() / "landing")
             try:
-                outcomes = ingest_month(source.source_id, month)
+                outcomes = ingest_month(source.source_id, month, inbox=local)
             except RejectedExport as e:
-                raise AirflowFailException(str(e)) from e
-            if not outcomes:
+                raise ExportFailed(str(e), files=e.files) from e
+            if not outcomes:  # the file the sensor saw has gone again: worth a retry
                 raise FileNotFoundError(f"inbox has no {source.title} file for {month}")
             return [o.describe() for o in outcomes]
 
-        load_month()
+        ExportSensor(task_id="wait_for_export", source_id=source.source_id) >> load_month()
 
     return ingest()
 

@@ -1,9 +1,15 @@
-"""Find the exports in an inbox: `<inbox>/<source_id>/<prefix>_<YYYYMM>[_v<N>].<csv|xlsx>`."""
+"""Find the exports in an inbox: `<inbox>/<source_id>/<prefix>_<YYYYMM>[_v<N>].<csv|xlsx>`.
+
+The inbox is a local folder, or under Airflow any ObjectStoragePath (SFTP, S3, ...):
+`month_files` looks into either, `fetch` brings a remote month to a local folder.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,3 +76,36 @@ def scan(inbox: Path, sources: dict[str, Source]) -> tuple[list[Export], list[St
         else:
             exports.append(found)
     return exports, strays
+
+
+def month_files(root, source: Source) -> dict[str, list]:
+    """The source's exports under an inbox root (Path or ObjectStoragePath), by month."""
+    folder = root / source.source_id
+    found: dict[str, list] = {}
+    if not folder.is_dir():
+        return found
+    for path in folder.iterdir():
+        export = parse_name(path, source)
+        if not isinstance(export, str) and path.is_file():
+            found.setdefault(export.month, []).append(path)
+    return found
+
+
+def fetch(root, source: Source, month: str, landing: Path) -> Path:
+    """A local inbox holding the source-month's files: the root itself when it is a local folder.
+
+    Files of a remote inbox are streamed into `landing/<source_id>/` (never held in
+    memory), replacing earlier copies, so the intake log's path stays the same on a re-run.
+    """
+    if getattr(root, "protocol", "file") in ("file", "local"):
+        return Path(root.path if hasattr(root, "protocol") else root)
+    target = landing / source.source_id
+    target.mkdir(parents=True, exist_ok=True)
+    for remote in month_files(root, source).get(month, []):
+        partial = target / f".{remote.name}.partial"
+        with remote.open("rb") as src, partial.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        partial.replace(target / remote.name)
+    return landing

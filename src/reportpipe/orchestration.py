@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+from airflow.sdk.exceptions import AirflowFailException
 
+from reportpipe.alerts import on_failure
 from reportpipe.settings import TIMEZONE
 
 OWNER = "data-engineering"
@@ -21,7 +23,25 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=10),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(hours=2),
+    "on_failure_callback": on_failure,
 }
+
+
+class ExportFailed(AirflowFailException):
+    """A failure that retrying cannot mend (a rejected or missing export); `files` names the file(s)."""
+
+    def __init__(self, message: str, files: list[str]):
+        super().__init__(message)
+        self.files = files
+
+
+def inbox_root():
+    """The inbox as an ObjectStoragePath: a local folder, SFTP, S3, ... (REPORTPIPE_INBOX[_CONN_ID])."""
+    from airflow.sdk import ObjectStoragePath
+
+    from reportpipe.settings import inbox_conn_id, inbox_url
+
+    return ObjectStoragePath(inbox_url(), conn_id=inbox_conn_id())
 
 
 def source_asset(source_id: str):

@@ -29,6 +29,10 @@ MAX_MESSAGE_LINES = 50
 class RejectedExport(RuntimeError):
     """A delivered file broke the contract; the month keeps its earlier good version."""
 
+    def __init__(self, message: str, files: list[str]):
+        super().__init__(message)
+        self.files = files
+
 
 @dataclass
 class FileOutcome:
@@ -196,7 +200,8 @@ def ingest_month(source_id: str, month: str, inbox: Path | None = None, warehous
     if rejected:
         # Published results get their Data Docs with the statistics; a rejection publishes nothing.
         docs = validation.build_data_docs([o.evidence for o in rejected if o.evidence])
-        raise RejectedExport("\n".join(o.describe() for o in rejected) + f"\nData Docs: {docs}")
+        raise RejectedExport("\n".join(o.describe() for o in rejected) + f"\nData Docs: {docs}",
+                             files=[o.export.name for o in rejected])
     return outcomes
 
 

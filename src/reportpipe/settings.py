@@ -2,9 +2,12 @@
 
 REPORTPIPE_PROJECT_DIR the folder holding transforms/, expectations/, warehouse/schema.sql
                        (default: this source tree's root; set it when reportpipe is installed)
-REPORTPIPE_INBOX       where the monthly exports arrive   (default: ./inbox)
+REPORTPIPE_INBOX       where the monthly exports arrive   (default: ./inbox): a folder, or for
+                       the Airflow DAGs also a URL (sftp://host/path, s3://bucket/prefix)
+REPORTPIPE_INBOX_CONN_ID the Airflow connection holding the credentials of a URL inbox
 REPORTPIPE_WAREHOUSE   working and published DuckDB files (default: ./warehouse)
 REPORTPIPE_PII_KEY     secret key of the personal-data hash; required to load
+REPORTPIPE_EXPORT_WAIT_HOURS how long an ingest run waits for its month's export (default 72)
 """
 
 from __future__ import annotations
@@ -22,12 +25,30 @@ class SettingsError(RuntimeError):
     """A required setting is missing or unusable."""
 
 
+def inbox_url() -> str:
+    """The inbox as a URL for Airflow's ObjectStoragePath; a folder becomes file://."""
+    inbox = os.environ.get("REPORTPIPE_INBOX", str(PROJECT_DIR / "inbox"))
+    return inbox if "://" in inbox else f"file://{Path(inbox).resolve()}"
+
+
+def inbox_conn_id() -> str | None:
+    return os.environ.get("REPORTPIPE_INBOX_CONN_ID") or None
+
+
 def inbox_dir() -> Path:
-    return Path(os.environ.get("REPORTPIPE_INBOX", PROJECT_DIR / "inbox"))
+    """The inbox as a local folder (the CLI's)."""
+    inbox = os.environ.get("REPORTPIPE_INBOX", str(PROJECT_DIR / "inbox"))
+    if "://" in inbox and not inbox.startswith("file://"):
+        raise SettingsError(f"REPORTPIPE_INBOX={inbox} is a URL: the CLI reads a local folder (--inbox DIR)")
+    return Path(inbox.removeprefix("file://"))
 
 
 def warehouse_dir() -> Path:
     return Path(os.environ.get("REPORTPIPE_WAREHOUSE", PROJECT_DIR / "warehouse"))
+
+
+def export_wait_hours() -> float:
+    return float(os.environ.get("REPORTPIPE_EXPORT_WAIT_HOURS", "72"))
 
 
 def pii_key() -> bytes:

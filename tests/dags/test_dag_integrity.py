@@ -71,7 +71,10 @@ def test_one_monthly_ingest_per_source_emitting_its_asset(dagbag):
     assert ingest == {f"ingest_{s}" for s in sources()}
     for source_id in sources():
         dag = dagbag.dags[f"ingest_{source_id}"]
-        assert set(dag.task_dict) == {"load_month"}
+        assert set(dag.task_dict) == {"wait_for_export", "load_month"}
+        wait = dag.task_dict["wait_for_export"]
+        assert wait.downstream_task_ids == {"load_month"}
+        assert (type(wait).__name__, wait.source_id) == ("ExportSensor", source_id)
         assert [a.name for a in dag.task_dict["load_month"].outlets] == [f"stg_{source_id}"]
         # Monthly data intervals that are calendar months in Beijing.
         assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 0 1 * *", "Asia/Shanghai")

@@ -1,0 +1,71 @@
+"""Wait for a source-month's export without holding a worker slot.
+
+`ExportSensor` looks once; when the file is not there yet it defers to
+`ExportTrigger`, which polls the inbox from Airflow's triggerer until the file
+arrives or the wait runs out, and then fails with a message that says what is missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from airflow.sdk import BaseSensorOperator
+
+POKE_INTERVAL = timedelta(minutes=10)
+
+
+class ExportSensor(BaseSensorOperator):
+    """Succeeds with the names of the month's export files once the inbox has one."""
+
+    def __init__(self, *, source_id: str, **kwargs):
+        from reportpipe.settings import export_wait_hours
+
+        kwargs.setdefault("timeout", timedelta(hours=export_wait_hours()))
+        # Never poll less often than the wait allows: a short wait (tests) still ends on time.
+        kwargs.setdefault("poke_interval", min(POKE_INTERVAL, kwargs["timeout"] / 4))
+        super().__init__(**kwargs)
+        self.source_id = source_id
+
+    def _month(self, context) -> str:
+        from reportpipe.orchestration import month_of
+
+        return month_of(context["data_interval_start"], context["params"].get("month"))
+
+    def poke(self, context) -> list[str]:
+        from reportpipe.contracts import sources
+        from reportpipe.inbox import month_files
+        from reportpipe.orchestration import inbox_root
+
+        found = month_files(inbox_root(), sources()[self.source_id]).get(self._month(context), [])
+        return sorted(p.name for p in found)
+
+    def execute(self, context) -> list[str]:
+        if found := self.poke(context):
+            return found
+        from reportpipe.settings import inbox_conn_id, inbox_url
+        from reportpipe.triggers import ExportTrigger
+
+        deadline = datetime.now(timezone.utc) + timedelta(seconds=self.timeout)
+        self.log.info("No %s export for %s yet: waiting until %s", self.source_id, self._month(context), deadline)
+        self.defer(
+            trigger=ExportTrigger(
+                inbox_url=inbox_url(), conn_id=inbox_conn_id(), source_id=self.source_id,
+                month=self._month(context), deadline=deadline.isoformat(), poke_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+            # A safety net only: the trigger itself reports the timeout, with the clearer message.
+            timeout=timedelta(seconds=self.timeout + 2 * self.poke_interval),
+        )
+
+    def execute_complete(self, context, event: dict) -> list[str]:
+        if event["found"]:
+            return event["found"]
+        from reportpipe.contracts import sources
+        from reportpipe.orchestration import ExportFailed
+        from reportpipe.settings import inbox_url
+
+        source, month = sources()[self.source_id], self._month(context)
+        expected = f"{self.source_id}/{source.file_prefix}_{month.replace('-', '')}[_vN].csv|xlsx"
+        hours = self.timeout / 3600
+        message = f"inbox has no {source.title} file for {month} after {hours:g} hours ({inbox_url()}/{expected})"
+        raise ExportFailed(message, files=[expected])

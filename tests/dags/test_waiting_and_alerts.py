@@ -1,0 +1,158 @@
+"""The pieces of an ingest run around the pipeline: waiting for the export, fetching it, alerting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socketserver
+import threading
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pendulum
+import pytest
+
+from reportpipe.orchestration import ExportFailed
+from reportpipe.sensors import ExportSensor
+from reportpipe.triggers import ExportTrigger
+
+MARCH = pendulum.datetime(2023, 3, 1, tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def inbox(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTPIPE_INBOX", str(tmp_path / "inbox"))
+    (tmp_path / "inbox" / "work_orders").mkdir(parents=True)
+    return tmp_path / "inbox"
+
+
+def context(month: str | None = None, exception: Exception | None = None) -> dict:
+    ti = SimpleNamespace(dag_id="ingest_work_orders", task_id="wait_for_export", try_number=1)
+    return {"data_interval_start": MARCH, "params": {"month": month}, "ti": ti, "run_id": "scheduled__x",
+            "exception": exception}
+
+
+def run_trigger(trigger: ExportTrigger) -> list:
+    async def collect():
+        return [event async for event in trigger.run()]
+
+    return asyncio.run(asyncio.wait_for(collect(), timeout=30))
+
+
+def test_a_delivered_export_is_found_without_deferring(inbox):
+    (inbox / "work_orders" / "执法工单_202303.csv").write_text("x")
+    (inbox / "work_orders" / "执法工单_202304.csv").write_text("x")  # another month: not this run's
+    assert ExportSensor(task_id="w", source_id="work_orders").execute(context()) == ["执法工单_202303.csv"]
+
+
+def test_a_missing_export_defers_to_the_triggerer_until_the_deadline(inbox):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context(month="2023-05"))  # the operator's month param wins over the interval
+    classpath, kwargs = deferred.value.trigger.serialize()
+    assert classpath == "reportpipe.triggers.ExportTrigger"
+    assert (kwargs["source_id"], kwargs["month"]) == ("work_orders", "2023-05")
+    deadline = datetime.fromisoformat(kwargs["deadline"]) - datetime.now(timezone.utc)
+    assert timedelta(hours=71.9) < deadline <= timedelta(hours=72)
+    assert deferred.value.method_name == "execute_complete"
+
+
+def test_the_trigger_fires_when_the_file_arrives_and_when_time_runs_out(inbox):
+    def trigger(seconds_left: float) -> ExportTrigger:
+        deadline = (datetime.now(timezone.utc) + timedelta(seconds=seconds_left)).isoformat()
+        return ExportTrigger(inbox_url=f"file://{inbox}", conn_id=None, source_id="work_orders", month="2023-03",
+                             deadline=deadline, poke_interval=0.2)
+
+    assert [e.payload for e in run_trigger(trigger(0))] == [{"found": []}]
+    late = threading.Timer(0.5, lambda: (inbox / "work_orders" / "执法工单_202303_v2.xlsx").write_text("x"))
+    late.start()
+    assert [e.payload for e in run_trigger(trigger(20))] == [{"found": ["执法工单_202303_v2.xlsx"]}]
+
+
+def test_running_out_of_time_fails_with_what_is_missing(inbox):
+    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    with pytest.raises(ExportFailed) as failed:
+        sensor.execute_complete(context(), event={"found": []})
+    assert str(failed.value).startswith("inbox has no 执法工单 file for 2023-03 after 72 hours")
+    assert failed.value.files == ["work_orders/执法工单_202303[_vN].csv|xlsx"]
+    assert sensor.execute_complete(context(), event={"found": ["执法工单_202303.csv"]}) == ["执法工单_202303.csv"]
+
+
+def test_a_remote_inbox_is_streamed_to_the_landing_folder(tmp_path):
+    from upath import UPath
+
+    from reportpipe.contracts import sources
+    from reportpipe.inbox import fetch
+
+    remote = UPath(f"memory://inbox-{tmp_path.name}")
+    (remote / "work_orders").mkdir(parents=True, exist_ok=True)
+    (remote / "work_orders" / "执法工单_202303.csv").write_bytes(b"march")
+    (remote / "work_orders" / "执法工单_202304.csv").write_bytes(b"april")
+    local = fetch(remote, sources()["work_orders"], "2023-03", landing=tmp_path / "landing")
+    assert [p.name for p in (local / "work_orders").iterdir()] == ["执法工单_202303.csv"]
+    assert (local / "work_orders" / "执法工单_202303.csv").read_bytes() == b"march"
+    # A local inbox is read where it is.
+    assert fetch(tmp_path / "inbox", sources()["work_orders"], "2023-03", landing=tmp_path / "x") == tmp_path / "inbox"
+
+
+def test_a_failure_alert_names_dag_month_file_and_reason(caplog, monkeypatch):
+    from reportpipe.alerts import on_failure
+
+    monkeypatch.delenv("REPORTPIPE_ALERT_EMAIL", raising=False)
+    error = ExportFailed("inbox has no 执法工单 file for 2023-03 after 72 hours", files=["work_orders/执法工单_202303.csv"])
+    with caplog.at_level(logging.ERROR, logger="reportpipe.alerts"):
+        on_failure(context(exception=error))
+    [record] = caplog.records
+    text = record.getMessage()
+    assert "ALERT [reportpipe] ingest_work_orders failed for 2023-03" in text
+    assert "file:   work_orders/执法工单_202303.csv" in text
+    assert "reason: ExportFailed: inbox has no 执法工单 file for 2023-03 after 72 hours" in text
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP to receive one message."""
+
+    def handle(self):
+        self.wfile.write(b"220 test\r\n")
+        data = False
+        while line := self.rfile.readline():
+            if data:
+                if line == b".\r\n":
+                    data = False
+                    self.wfile.write(b"250 OK\r\n")
+                else:
+                    self.server.received.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                data = True
+                self.wfile.write(b"354 go on\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 OK\r\n")
+
+
+def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
+    from reportpipe.alerts import on_failure
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": server.server_address[1],
+                      "extra": {"from_email": "reportpipe@example.org", "disable_ssl": True, "disable_tls": True}}
+        monkeypatch.setenv("AIRFLOW_CONN_REPORTPIPE_SMTP", json.dumps(connection))
+        monkeypatch.setenv("REPORTPIPE_ALERT_SMTP_CONN_ID", "reportpipe_smtp")
+        monkeypatch.setenv("REPORTPIPE_ALERT_EMAIL", "oncall@example.org")
+        on_failure(context(exception=ExportFailed("rejected", files=["执法工单_202303.csv"])))
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = b"".join(server.received).decode()
+    assert "Subject: [reportpipe] ingest_work_orders failed for 2023-03" in message
+    assert "oncall@example.org" in message
