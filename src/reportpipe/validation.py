@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 import functools
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from reportpipe import settings
 from reportpipe.contracts import Source
 from reportpipe.inbox import Export
 from reportpipe.staging import LOADED_IN, TYPE_LABELS, UNPARSED, Problem, frame_sql, mask
+
+# GX logs hundreds of INFO lines while importing: they would bury the task logs.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_EXAMPLES = 20
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
