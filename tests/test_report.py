@@ -343,3 +343,19 @@ def test_charts_are_pngs_in_the_cjk_font(demo_outputs, demo_warehouse):
 def test_an_unpublished_year_is_refused(demo_warehouse, tmp_path, capsys):
     assert main(["report", "--year", "1999", "--out", str(tmp_path), "--warehouse", str(demo_warehouse)]) == 1
     assert "1999" in capsys.readouterr().err
+
+
+def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_path):
+    """publish_reports (the statistics DAG's task) writes each published year and leaves no partial folder."""
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(changed["warehouse"] / "report.duckdb", warehouse / "report.duckdb")
+    (warehouse / "reports" / ".2023.building").mkdir(parents=True)  # as a killed run leaves it
+    first = report.publish_reports(warehouse)
+    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
+        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY 1").fetchall()]
+    assert first == [warehouse / "reports" / str(y) for y in years] and len(years) == 2
+    names = sorted(p.name for p in first[-1].iterdir())
+    assert report.publish_reports(warehouse) == first
+    assert sorted(p.name for p in first[-1].iterdir()) == names
+    assert sorted(p.name for p in (warehouse / "reports").iterdir()) == [str(y) for y in years]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -668,3 +669,25 @@ def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
         docx_draft(pub, paragraphs, out_dir / f"report_{year}.docx"),
         *charts(pub, out_dir),
     ]
+
+
+def publish_reports(warehouse_dir: Path) -> list[Path]:
+    """Rewrite the outputs of every published year into warehouse_dir/reports/<year>/, each folder swapped whole."""
+    import duckdb
+
+    with duckdb.connect(str(Path(warehouse_dir) / "report.duckdb"), read_only=True) as con:
+        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY year").fetchall()]
+    written = []
+    for year in years:
+        target = Path(warehouse_dir) / "reports" / str(year)
+        building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
+        for leftover in (building, old):  # of a run that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        write_report(year, building, warehouse_dir)
+        # Nobody ever finds a half-written folder: the old one moves aside, the new one takes its name.
+        if target.exists():
+            target.rename(old)
+        building.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        written.append(target)
+    return written
