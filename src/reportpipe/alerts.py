@@ -22,7 +22,9 @@ def alert_text(context) -> tuple[str, str]:
     ti = context["ti"]
     params = context.get("params") or {}
     interval = context.get("data_interval_start")
-    month = month_of(interval, params.get("month")) if ("month" in params and interval) else "all loaded months"
+    month = "all loaded months"
+    if "month" in params and (interval or params["month"]):
+        month = month_of(interval, params["month"])
     error = context.get("exception")
     files = getattr(error, "files", None) or ["—"]
     reason = f"{type(error).__name__}: {error}" if error else "unknown (see the task log)"

@@ -51,8 +51,10 @@ def source_asset(source_id: str):
     return Asset(name=f"stg_{source_id}", uri=f"reportpipe://warehouse/stg_{source_id}")
 
 
-def month_of(data_interval_start: pendulum.DateTime, override: str | None = None) -> str:
+def month_of(data_interval_start: pendulum.DateTime | None, override: str | None = None) -> str:
     """YYYY-MM of the run's data interval in Beijing time, unless an operator named one."""
     if override:
         return override
+    if data_interval_start is None:  # a manual run without a logical date
+        raise ExportFailed("this run has no data interval: trigger it with the param month (YYYY-MM)", files=[])
     return pendulum.instance(data_interval_start).in_timezone(TIMEZONE).format("YYYY-MM")

@@ -29,7 +29,7 @@ class ExportSensor(BaseSensorOperator):
     def _month(self, context) -> str:
         from reportpipe.orchestration import month_of
 
-        return month_of(context["data_interval_start"], context["params"].get("month"))
+        return month_of(context.get("data_interval_start"), context["params"].get("month"))
 
     def poke(self, context) -> list[str]:
         from reportpipe.contracts import sources

@@ -156,3 +156,12 @@ def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
     message = b"".join(server.received).decode()
     assert "Subject: [reportpipe] ingest_work_orders failed for 2023-03" in message
     assert "oncall@example.org" in message
+
+
+def test_a_manual_run_without_a_data_interval_takes_the_month_param(inbox):
+    (inbox / "work_orders" / "执法工单_202303.csv").write_text("x")
+    sensor = ExportSensor(task_id="w", source_id="work_orders")
+    manual = {"params": {"month": "2023-03"}}
+    assert sensor.execute(manual) == ["执法工单_202303.csv"]
+    with pytest.raises(ExportFailed, match="trigger it with the param month"):
+        sensor.execute({"params": {"month": None}})
