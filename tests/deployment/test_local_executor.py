@@ -1,0 +1,96 @@
+"""The 2023 demo year on a production-like Airflow: backfilled by the real scheduler, LocalExecutor, PostgreSQL.
+
+With CI=true a missing PostgreSQL is a failure; elsewhere the test skips and says why.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from reportpipe.contracts import sources
+from tests.deployment.airflow_services import COMPONENTS, PG, WAIT_HOURS, Deployment, reportpipe_env, require
+from tests.test_end_to_end import published_figures, reference_figures
+
+# Task processes fork from executor workers that have imported GX once (it takes seconds).
+PRELOAD = {
+    "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+    "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": "great_expectations,reportpipe.gx_expectations,reportpipe.pipeline",
+}
+
+
+def month(moment) -> str:
+    return pendulum.instance(moment).in_timezone("Asia/Shanghai").format("YYYY-MM")
+
+
+@pytest.fixture(scope="module")
+def local_year(demo_inbox, tmp_path_factory):
+    """The 2023 demo year backfilled through scheduler, dag-processor, api-server and triggerer (LocalExecutor)."""
+    require(PG["host"], PG["port"], "PostgreSQL")
+    root = tmp_path_factory.mktemp("local_executor")
+    warehouse = root / "warehouse"
+    deployment = Deployment(root, "LocalExecutor", {**reportpipe_env(demo_inbox, warehouse), **PRELOAD}, COMPONENTS)
+    try:
+        deployment.start_and_wait()
+        # The README's backfill command for every ingest DAG, three at a time (each call starts Airflow),
+        # while the DAGs are still paused: their runs wait for the unpause below.
+        def backfill(source_id: str) -> None:
+            deployment.airflow("backfill", "create", "--dag-id", f"ingest_{source_id}",
+                               "--from-date", "2023-01-01", "--to-date", "2023-12-31")
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(backfill, sources()))
+        deployment.airflow("dags", "unpause", "--treat-dag-id-as-regex", "^(ingest_|statistics$)", "--yes")
+
+        def settled() -> bool:
+            unfinished = deployment.query(
+                "SELECT count(*) FROM dag_run WHERE state NOT IN ('success', 'failed')")[0][0]
+            backfilled = deployment.query("SELECT count(*) FROM dag_run WHERE run_type = 'backfill'")[0][0]
+            pending_assets = deployment.query("SELECT count(*) FROM asset_dag_run_queue")[0][0]
+            return backfilled == 12 * len(sources()) and not unfinished and not pending_assets
+
+        deployment.wait("the backfilled year", settled, timeout=900, every=5)
+        yield deployment, warehouse
+    finally:
+        deployment.stop()
+
+
+def test_every_backfilled_month_of_every_source_succeeded(local_year):
+    deployment, _ = local_year
+    runs = deployment.query(
+        "SELECT dag_id, data_interval_start, state FROM dag_run WHERE run_type = 'backfill' ORDER BY 1, 2")
+    assert {(dag_id, state) for dag_id, _, state in runs} == {(f"ingest_{s}", "success") for s in sources()}
+    for source_id in sources():
+        months = [month(start) for dag_id, start, _ in runs if dag_id == f"ingest_{source_id}"]
+        assert months == [f"2023-{m:02d}" for m in range(1, 13)], source_id
+
+
+def test_statistics_ran_on_the_assets_and_published_the_63_figures(local_year):
+    deployment, warehouse = local_year
+    runs = deployment.query("SELECT run_type, state FROM dag_run WHERE dag_id = 'statistics'")
+    assert runs and set(runs) == {("asset_triggered", "success")}
+    assert published_figures(warehouse) == reference_figures()
+    assert (warehouse / "reports" / "2023" / "report_2023.xlsx").is_file()
+
+
+def test_a_missing_export_waits_on_the_triggerer_then_fails_with_an_alert(local_year):
+    """Unpausing also schedules the latest month, whose export is not in the inbox."""
+    deployment, _ = local_year
+    runs = deployment.query(
+        "SELECT dag_id, run_id, data_interval_start, state FROM dag_run WHERE run_type = 'scheduled'")
+    assert {dag_id for dag_id, *_ in runs} == {f"ingest_{s}" for s in sources()}
+    logs = Path(deployment.env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
+    for dag_id, run_id, start, state in runs:
+        source = sources()[dag_id.removeprefix("ingest_")]
+        assert state == "failed", dag_id
+        task = logs / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=wait_for_export"
+        assert list(task.glob("attempt=1.log.trigger.*.log")), f"{dag_id}: never deferred to the triggerer"
+        log = (task / "attempt=1.log").read_text(encoding="utf-8")
+        assert f"inbox has no {source.title} file for {month(start)} after {WAIT_HOURS:g} hours" in log
+        assert f"ALERT [reportpipe] {dag_id} failed for {month(start)}" in log
+    # No other task failed: the wait is the only thing that did.
+    assert deployment.query(
+        "SELECT DISTINCT task_id FROM task_instance WHERE state = 'failed'") == [("wait_for_export",)]
