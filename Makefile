@@ -38,6 +38,7 @@ demo: $(VENV)/.installed .env $(AIRFLOW_HOME)/airflow.db
 	$(VENV)/bin/python -m reportpipe.airflow_run $(YEAR) && \
 	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
 	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
+	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/$(YEAR)/" && \
 	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow home: $(AIRFLOW_HOME)"
 
 # Debian's docker-compose (v1) checks docker-compose.yml statically (tests/test_compose.py).
