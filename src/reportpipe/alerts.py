@@ -9,6 +9,7 @@ Imported at DAG parse time: the standard library only.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 
@@ -49,8 +50,4 @@ def on_failure(context) -> None:
 
         conn_id = os.environ.get("REPORTPIPE_ALERT_SMTP_CONN_ID", "smtp_default")
         with SmtpHook(smtp_conn_id=conn_id) as smtp:
-            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{_escape(body)}</pre>")
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            smtp.send_email_smtp(to=recipients, subject=subject, html_content=f"<pre>{html.escape(body)}</pre>")
