@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from reportpipe.contracts import sources
 from reportpipe.pipeline import run
