@@ -78,17 +78,17 @@ def scan(inbox: Path, sources: dict[str, Source]) -> tuple[list[Export], list[St
     return exports, strays
 
 
-def month_files(root, source: Source) -> dict[str, list]:
-    """The source's exports under an inbox root (Path or ObjectStoragePath), by month."""
+def month_files(root, source: Source, month: str) -> list:
+    """The source's exports of one month under an inbox root (Path or ObjectStoragePath), by name."""
     folder = root / source.source_id
-    found: dict[str, list] = {}
     if not folder.is_dir():
-        return found
+        return []
+    found = []
     for path in folder.iterdir():
         export = parse_name(path, source)
-        if not isinstance(export, str) and path.is_file():
-            found.setdefault(export.month, []).append(path)
-    return found
+        if not isinstance(export, str) and export.month == month and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.name)
 
 
 def fetch(root, source: Source, month: str, landing: Path) -> Path:
@@ -101,7 +101,7 @@ def fetch(root, source: Source, month: str, landing: Path) -> Path:
         return Path(root.path if hasattr(root, "protocol") else root)
     target = landing / source.source_id
     target.mkdir(parents=True, exist_ok=True)
-    for remote in month_files(root, source).get(month, []):
+    for remote in month_files(root, source, month):
         partial = target / f".{remote.name}.partial"
         with remote.open("rb") as src, partial.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)

@@ -31,26 +31,29 @@ class ExportSensor(BaseSensorOperator):
 
         return month_of(context.get("data_interval_start"), context["params"].get("month"))
 
-    def poke(self, context) -> list[str]:
+    def _found(self, month: str) -> list[str]:
         from reportpipe.contracts import sources
         from reportpipe.inbox import month_files
         from reportpipe.orchestration import inbox_root
 
-        found = month_files(inbox_root(), sources()[self.source_id]).get(self._month(context), [])
-        return sorted(p.name for p in found)
+        return [p.name for p in month_files(inbox_root(), sources()[self.source_id], month)]
+
+    def poke(self, context) -> list[str]:
+        return self._found(self._month(context))
 
     def execute(self, context) -> list[str]:
-        if found := self.poke(context):
+        month = self._month(context)
+        if found := self._found(month):
             return found
         from reportpipe.settings import inbox_conn_id, inbox_url
         from reportpipe.triggers import ExportTrigger
 
         deadline = datetime.now(timezone.utc) + timedelta(seconds=self.timeout)
-        self.log.info("No %s export for %s yet: waiting until %s", self.source_id, self._month(context), deadline)
+        self.log.info("No %s export for %s yet: waiting until %s", self.source_id, month, deadline)
         self.defer(
             trigger=ExportTrigger(
                 inbox_url=inbox_url(), conn_id=inbox_conn_id(), source_id=self.source_id,
-                month=self._month(context), deadline=deadline.isoformat(), poke_interval=self.poke_interval,
+                month=month, deadline=deadline.isoformat(), poke_interval=self.poke_interval,
             ),
             method_name="execute_complete",
             # A safety net only: the trigger itself reports the timeout, with the clearer message.

@@ -25,9 +25,13 @@ class SettingsError(RuntimeError):
     """A required setting is missing or unusable."""
 
 
+def _inbox() -> str:
+    return os.environ.get("REPORTPIPE_INBOX", str(PROJECT_DIR / "inbox"))
+
+
 def inbox_url() -> str:
     """The inbox as a URL for Airflow's ObjectStoragePath; a folder becomes file://."""
-    inbox = os.environ.get("REPORTPIPE_INBOX", str(PROJECT_DIR / "inbox"))
+    inbox = _inbox()
     return inbox if "://" in inbox else f"file://{Path(inbox).resolve()}"
 
 
@@ -37,7 +41,7 @@ def inbox_conn_id() -> str | None:
 
 def inbox_dir() -> Path:
     """The inbox as a local folder (the CLI's)."""
-    inbox = os.environ.get("REPORTPIPE_INBOX", str(PROJECT_DIR / "inbox"))
+    inbox = _inbox()
     if "://" in inbox and not inbox.startswith("file://"):
         raise SettingsError(f"REPORTPIPE_INBOX={inbox} is a URL: the CLI reads a local folder (--inbox DIR)")
     return Path(inbox.removeprefix("file://"))

@@ -29,7 +29,7 @@ class ExportTrigger(BaseTrigger):
         from reportpipe.inbox import month_files
 
         root = ObjectStoragePath(self.inbox_url, conn_id=self.conn_id)
-        return sorted(p.name for p in month_files(root, sources()[self.source_id]).get(self.month, []))
+        return [p.name for p in month_files(root, sources()[self.source_id], self.month)]
 
     async def run(self):
         deadline = datetime.fromisoformat(self.deadline)
