@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DEFAULT_TIMEZONE := Asia/Shanghai
 export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
 export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: demo test lock clean docker-compose-tool
+.PHONY: demo test lock clean system-packages
 
 # The environment: Python 3.11, every package pinned with hashes in requirements.lock.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -41,19 +41,25 @@ demo: $(VENV)/.installed .env $(AIRFLOW_HOME)/airflow.db
 	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/$(YEAR)/" && \
 	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow home: $(AIRFLOW_HOME)"
 
-# Debian's docker-compose (v1) checks docker-compose.yml statically (tests/test_compose.py).
+# Debian packages some tests drive: docker-compose (v1) checks docker-compose.yml
+# statically, headless Chromium renders pages, LibreOffice renders the report outputs.
 # Installed when missing and possible (root with apt-get, as on CI); never fails make:
-# without it the compose tests skip, or fail when CI=true.
-docker-compose-tool:
-	@command -v docker-compose >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null) \
-	      || echo "warning: could not install docker-compose; tests/test_compose.py will not run"; \
-	  else \
-	    echo "note: docker-compose missing (install: apt-get install docker-compose); tests/test_compose.py will skip"; \
-	  fi; }
+# without them those tests skip with the reason, or fail when CI=true.
+SYSTEM_PACKAGES := docker-compose chromium chromium-driver libreoffice-writer-nogui libreoffice-calc-nogui
 
-test: $(VENV)/.installed docker-compose-tool
+system-packages:
+	@missing="$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages the tests use: $$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "warning: could not install $$missing; the tests that need them will skip"; \
+	  else \
+	    echo "note: missing Debian packages $$missing (apt-get install $$missing); the tests that need them will skip"; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed system-packages
 	$(VENV)/bin/python -m pytest
 
 # Re-resolve requirements.in into requirements.lock (after changing a dependency).
