@@ -3,18 +3,22 @@
 
 `ingest_<source_id>` waits for the source's export for the month of its data
 interval (the calendar month in Beijing) in the inbox (`wait_for_export`: deferred
-to the triggerer, failing after 72 hours with what is missing), validates it with the
-Great Expectations suite `expectations/suites/<source_id>.json` and replaces that
-month in `stg_<source_id>` in one transaction. The highest valid `_vN` of the month wins; identical bytes
-change nothing; a rejected file fails the run and names file, row, column and
-rule, while the month keeps its earlier good version.
+to the triggerer, failing after 72 hours with what is missing, or at once when a
+misnamed file looks meant for the month), then `load_month` reads, types and validates
+the files the wait found with the Great Expectations suite of the source
+(`expectations/suites/<source_id>.json`), inside DuckDB, and replaces that month in
+`stg_<source_id>` in one transaction. The highest valid `_vN` of the month wins;
+identical bytes change nothing; a rejected file fails the run without retries and
+names file, row, column and rule, while the month keeps its earlier good version.
 
-On success it updates the Asset `stg_<source_id>`, which schedules `statistics`.
-Re-run one month with the param `month` (YYYY-MM): re-runs are idempotent.
-The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL (SFTP, S3)
-with credentials in the connection `REPORTPIPE_INBOX_CONN_ID`. Failures alert
-through `reportpipe.alerts` (log line, or e-mail). Generated from the sources
-in `transforms/`: a new source is a new folder there, not new code here.
+`load_month` writes the warehouse: it takes the pool `reportpipe_warehouse` (one slot)
+and, under Celery, the queue `warehouse`. On success it updates the Asset
+`stg_<source_id>`, which schedules `statistics`. Re-run one month with the param
+`month` (YYYY-MM): re-runs are idempotent and run at once, beside a run still waiting
+for its export. The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL
+(SFTP, S3) with credentials in the connection `REPORTPIPE_INBOX_CONN_ID`. Failures alert
+through `reportpipe.alerts` (log line, or e-mail). Generated from the sources in
+`transforms/`: a new source is a new folder there, not new code here.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from reportpipe.contracts import Source, sources
-from reportpipe.orchestration import DEFAULT_ARGS, MONTHLY_CRON, START_DATE, month_of, source_asset
+from reportpipe.orchestration import DEFAULT_ARGS, MONTHLY_CRON, START_DATE, WAREHOUSE_TASK, source_asset
 from reportpipe.sensors import ExportSensor
 from reportpipe.settings import TIMEZONE
 
@@ -35,7 +39,6 @@ def ingest_dag(source: Source):
         schedule=CronDataIntervalTimetable(MONTHLY_CRON, timezone=TIMEZONE),
         start_date=START_DATE,
         catchup=False,
-        max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["reportpipe", "ingest", source.source_id],
         params={
@@ -44,25 +47,31 @@ def ingest_dag(source: Source):
         },
     )
     def ingest():
-        @task(outlets=[source_asset(source.source_id)])
-        def load_month(data_interval_start=None, params=None) -> list[str]:
-            """Validate and load the month's export; fail (without retries) when it is rejected."""
+        @task(outlets=[source_asset(source.source_id)], **WAREHOUSE_TASK)
+        def load_month(files: list[str], data_interval_start=None, params=None) -> list[str]:
+            """Read, validate and load the month's files; fail without retries when one is rejected."""
+            from airflow.sdk.exceptions import AirflowFailException
+
             from reportpipe.inbox import fetch
-            from reportpipe.orchestration import ExportFailed, inbox_root
-            from reportpipe.pipeline import RejectedExport, ingest_month
+            from reportpipe.orchestration import WAREHOUSE_WAIT_S, inbox_root, month_of
+            from reportpipe.pipeline import ingest_month, refresh_statistics
+            from reportpipe.problems import RejectedExport
             from reportpipe.settings import warehouse_dir
 
             month = month_of(data_interval_start, params.get("month"))
-            local = fetch(inbox_root(), source, month, landing=warehouse_dir() / "landing")
+            local = fetch(inbox_root(), source, files, landing=warehouse_dir() / "landing")
+            paths = [local / source.source_id / name for name in files]
             try:
-                outcomes = ingest_month(source.source_id, month, inbox=local)
+                outcomes = ingest_month(source.source_id, month, paths, wait_s=WAREHOUSE_WAIT_S)
             except RejectedExport as e:
-                raise ExportFailed(str(e), files=e.files) from e
-            if not outcomes:  # the file the sensor saw has gone again: worth a retry
-                raise FileNotFoundError(f"inbox has no {source.title} file for {month}")
+                # Publish that the month is in doubt (its figures turn provisional), then fail loudly.
+                refresh_statistics(wait_s=WAREHOUSE_WAIT_S)
+                raise AirflowFailException(str(e)) from e
+            if not outcomes:  # the files the wait found have gone again: worth a retry
+                raise FileNotFoundError(f"inbox has none of {', '.join(files)} any more")
             return [o.describe() for o in outcomes]
 
-        ExportSensor(task_id="wait_for_export", source_id=source.source_id) >> load_month()
+        load_month(ExportSensor(task_id="wait_for_export", source_id=source.source_id).output)
 
     return ingest()
 

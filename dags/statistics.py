@@ -6,11 +6,13 @@ rebuilds the business tables (`fct_*`) and the report tables
 (`report_figures`: one row per year and figure of the annual report;
 `report_figures_monthly`: the same by month) from every loaded month, then
 publishes `report.duckdb` for analysts by an atomic swap, after the
-reconciliation checks of `transforms/reconciliation.yaml` pass. Then writes the
-report outputs of every year (`warehouse/reports/<year>/`: GSS-style workbook,
+reconciliation checks of `transforms/reconciliation.yaml` pass. A month the history
+checks flagged (out of line with its source's past months) alerts through
+`reportpipe.alerts` when it is first published, without failing the run. Then writes the
+report outputs of every year (`<warehouse>/reports/<year>/`: GSS-style workbook,
 Markdown and DOCX draft, charts) and renders the validation results into the GX
-Data Docs site (`expectations/uncommitted/`).
-A rejected file updates no Asset, so it never triggers a publication.
+Data Docs site (`<warehouse>/data_docs/`). Every task works on the warehouse's
+files: the pool `reportpipe_warehouse` and, under Celery, the queue `warehouse`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import AssetAny, dag, task
 
 from reportpipe.contracts import sources
-from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, source_asset
+from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, WAREHOUSE_QUEUE, WAREHOUSE_TASK, source_asset
 
 
 @dag(
@@ -33,14 +35,24 @@ from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, source_asset
     tags=["reportpipe", "statistics"],
 )
 def statistics():
-    @task
-    def publish_figures() -> str:
-        """Rebuild fct_ and report_ tables, reconcile them and swap in the new report.duckdb."""
+    @task(**WAREHOUSE_TASK)
+    def publish_figures(ti=None, run_id=None) -> str:
+        """Rebuild fct_ and report_ tables, reconcile them and swap in the new report.duckdb; alert on
+        the history flags it publishes first (once each, however many loads there were since)."""
+        from reportpipe import alerts, history
+        from reportpipe.orchestration import WAREHOUSE_WAIT_S
         from reportpipe.pipeline import refresh_statistics
+        from reportpipe.settings import warehouse_dir
 
-        return str(refresh_statistics())
+        before = history.open_flags(warehouse_dir())
+        published = refresh_statistics(wait_s=WAREHOUSE_WAIT_S)
+        new = sorted(history.open_flags(warehouse_dir()) - before)
+        if new:
+            alerts.flagged({"ti": ti, "run_id": run_id}, new)
+        return str(published)
 
-    @task
+    # This reads the published file and swaps in its own folders: the queue, not the pool.
+    @task(queue=WAREHOUSE_QUEUE)
     def write_reports() -> list[str]:
         """The workbook, draft and charts of every published year, from report.duckdb."""
         from reportpipe.report import publish_reports
@@ -48,12 +60,13 @@ def statistics():
 
         return [str(p) for p in publish_reports(warehouse_dir())]
 
-    @task
+    @task(**WAREHOUSE_TASK)  # the validation results it reads are written by the loads
     def render_data_docs() -> str:
         """Render the validation results stored since the last run into the GX Data Docs site."""
+        from reportpipe.settings import warehouse_dir
         from reportpipe.validation import build_data_docs
 
-        return str(build_data_docs())
+        return str(build_data_docs(warehouse_dir()))
 
     published = publish_figures()
     published >> write_reports()

@@ -69,6 +69,31 @@ def demo_warehouse(demo_inbox, tmp_path_factory) -> Path:
 
     os.environ.setdefault("REPORTPIPE_PII_KEY", TEST_PII_KEY)
     warehouse = tmp_path_factory.mktemp("demo_warehouse")
-    report = run(demo_inbox, warehouse, progress=lambda line: None)
+    report = run(demo_inbox, warehouse)
     assert not report.rejected, [o.describe() for o in report.rejected]
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def demo_report(demo_warehouse, tmp_path_factory) -> dict:
+    """The demo year's report outputs, written once per session by `reportpipe report`: the paths it
+    printed, the font warnings matplotlib raised, and whether report.duckdb stayed unchanged."""
+    import contextlib
+    import hashlib
+    import io
+    import warnings
+
+    from reportpipe.cli import main
+
+    digest = lambda: hashlib.sha256((demo_warehouse / "report.duckdb").read_bytes()).hexdigest()  # noqa: E731
+    before, stdout = digest(), io.StringIO()
+    out = tmp_path_factory.mktemp("demo_report")
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
+        warnings.simplefilter("always")
+        code = main(["report", "--year", "2023", "--out", str(out), "--warehouse", str(demo_warehouse)])
+    assert code == 0
+    return {
+        "paths": [Path(line) for line in stdout.getvalue().splitlines()],
+        "missing_glyphs": [str(w.message) for w in caught if "missing from font" in str(w.message)],
+        "unchanged": before == digest(),
+    }

@@ -149,7 +149,7 @@ def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, capsy
     code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))
     with published(demo_warehouse) as con:
         value, = con.execute("SELECT value FROM report_figures WHERE figure_id = ? AND year = 2023", [f.figure_id]).fetchone()
-        files = con.execute("SELECT path, sha256 FROM loaded_months WHERE source_id = ? AND month LIKE '2023-%'", [f.source_id]).fetchall()
+        files = con.execute("SELECT path, sha256 FROM loaded_months WHERE source_id = ? AND year(month) = 2023", [f.source_id]).fetchall()
         sql = explain(con, f, 2023).sql
         assert con.execute(sql).fetchall() == [(2023, value)]  # the SQL shown runs against report.duckdb
     assert code == 0
@@ -215,9 +215,9 @@ def withdraw_december_of_litigation(demo_warehouse, tmp_path):
     wh = tmp_path / "wh"
     shutil.copytree(demo_warehouse, wh, symlinks=True)
     with duckdb.connect(str(wh / warehouse.WORK_DB)) as con:
-        con.execute("DELETE FROM stg_litigation WHERE month = '2023-12'")
-        con.execute("DELETE FROM loaded_months WHERE source_id = 'litigation' AND month = '2023-12'")
-        con.execute("DELETE FROM intake_log WHERE source_id = 'litigation' AND month = '2023-12'")
+        con.execute("DELETE FROM stg_litigation WHERE month = DATE '2023-12-01'")
+        con.execute("DELETE FROM loaded_months WHERE source_id = 'litigation' AND month = DATE '2023-12-01'")
+        con.execute("DELETE FROM intake_log WHERE source_id = 'litigation' AND month = DATE '2023-12-01'")
     return wh
 
 

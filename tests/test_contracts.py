@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import shutil
 
 import duckdb
 import pytest
+import yaml
 
-from reportpipe.contracts import figures, sources
+from reportpipe.contracts import ContractError, figures, sources
 from reportpipe.demo import write_inbox
 from reportpipe.figures import build_report_tables
 from reportpipe.settings import WAREHOUSE_SCHEMA
+from tests.project import ROOT, reportpipe
 from tests.test_end_to_end import REFERENCE
 
 
@@ -56,3 +59,79 @@ def test_demo_inbox_is_byte_for_byte_reproducible(tmp_path):
     first = digests(tmp_path / "a")
     assert len(first) == 12 * 12 + 1  # every source-month, plus the one _v2
     assert first == digests(tmp_path / "b")
+
+
+# ---- a broken contract is one clear error naming the file and the field -------------------------
+
+SOURCE, FIGURES, OTHER_FIGURES = "litigation/source.yaml", "litigation/figures.yaml", "disputes/figures.yaml"
+
+
+def _edit(name: str, change):
+    """An edit of transforms/<name>: change(the YAML's content) in place."""
+    def edit(transforms):
+        path = transforms / name
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(content)
+        path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return edit
+
+
+def _column(i: int, **fields):
+    return _edit(SOURCE, lambda contract: contract["columns"][i].update(fields))
+
+
+def _contract(**fields):
+    return _edit(SOURCE, lambda contract: contract.update(fields))
+
+
+def _duplicate_figure(transforms):
+    """litigation declares disputes_received too, which disputes declares."""
+    theirs = yaml.safe_load((transforms / OTHER_FIGURES).read_text(encoding="utf-8"))
+    _edit(FIGURES, lambda ours: ours.append(theirs[0]))(transforms)
+
+
+# case: (edit of the transforms folder, the files the error names, the field it names)
+BROKEN = {
+    "quote in column": (_column(3, column='cause"'), [SOURCE], "column"),
+    "space in column": (_column(3, column="the cause"), [SOURCE], "column"),
+    "unknown type": (_column(3, type="string"), [SOURCE], "type"),
+    "no key": (_column(0, key=False), [SOURCE], "key"),
+    "two keys": (_column(3, key=True), [SOURCE], "key"),
+    "reference date not a date": (_contract(reference_date="case_type"), [SOURCE], "reference_date"),
+    "unknown value set": (_column(2, values="case_kinds"), [SOURCE], "values"),
+    "values on a yes/no column": (_column(5, values=["是"]), [SOURCE], "values"),
+    "misspelled field": (_column(4, requried=True), [SOURCE], "requried"),
+    "volume by no column": (_contract(history={"volume": {"by": ["court"]}}), [SOURCE], "by"),
+    "source_id not the folder": (_contract(source_id="lawsuits"), [SOURCE], "source_id"),
+    "figure without count, sum or rate": (_edit(FIGURES, lambda figures: figures[0].pop("count")), [FIGURES], "count"),
+    "figure_id declared twice": (_duplicate_figure, [FIGURES, OTHER_FIGURES], "figure_id"),
+}
+
+
+def broken_project(folder, case: str):
+    """A project whose transforms/ is the real one with one mistake; the files its error must name."""
+    edit, files, _ = BROKEN[case]
+    shutil.copytree(ROOT / "transforms", folder / "transforms")
+    edit(folder / "transforms")
+    return [folder / "transforms" / f for f in files]
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_contract_is_one_error_naming_its_file_and_field(case, tmp_path):
+    files = broken_project(tmp_path, case)
+    with pytest.raises(ContractError) as raised:
+        sources(tmp_path / "transforms")
+    message = str(raised.value)
+    assert len(message.splitlines()) == 1, message
+    assert all(str(f) in message for f in files), message
+    assert BROKEN[case][2] in message.replace(str(tmp_path), ""), message
+
+
+# A field's own error, a rule of the whole contract, and figures.yaml: `reportpipe run` says the same.
+@pytest.mark.parametrize("case", ["unknown type", "two keys", "figure without count, sum or rate"])
+def test_reportpipe_run_stops_with_that_message_and_no_traceback(case, tmp_path):
+    broken_project(tmp_path, case)
+    with pytest.raises(ContractError) as raised:
+        sources(tmp_path / "transforms")
+    done = reportpipe(tmp_path, "run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "state"))
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"reportpipe: {raised.value}\n")

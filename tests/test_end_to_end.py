@@ -49,7 +49,7 @@ def test_make_demo_runs_the_dags_month_by_month_as_the_cli_computes_them(demo_in
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     # Progress is shown month by month.
     assert [line[:7] for line in done.stdout.splitlines() if line.startswith("2023-")] == ["2023-01", "2023-02"]
-    monthly = "SELECT month, figure_id, value FROM report_figures_monthly WHERE month <= '2023-02' ORDER BY ALL"
+    monthly = "SELECT month, figure_id, value FROM report_figures_monthly WHERE month <= DATE '2023-02-01' ORDER BY ALL"
     with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
         by_airflow = con.execute(monthly).fetchall()
         assert con.execute("SELECT bool_and(is_provisional), max(months_loaded) FROM report_figures").fetchall() == [(True, 2)]
@@ -63,7 +63,7 @@ def test_cli_gives_the_same_figures_and_a_rerun_changes_nothing(demo_inbox, demo
     warehouse = tmp_path / "warehouse"
     shutil.copytree(demo_warehouse, warehouse, symlinks=True)
     first = snapshot(warehouse)
-    report = run(demo_inbox, warehouse, progress=lambda line: None)
+    report = run(demo_inbox, warehouse)
     assert not report.rejected and not report.strays
     assert snapshot(warehouse) == first
 
@@ -75,7 +75,7 @@ def test_demo_redelivery_is_what_makes_the_figures_right(demo_inbox, tmp_path):
     for path in (demo_inbox / "litigation").iterdir():
         if "_v2" not in path.name:
             (inbox / path.name).write_bytes(path.read_bytes())
-    run(inbox.parent, tmp_path / "wh", progress=lambda line: None)
+    run(inbox.parent, tmp_path / "wh")
     litigation = {f.figure_id for f in sources()["litigation"].figures}
     expected, got = reference_figures(), published_figures(tmp_path / "wh")
     assert {k for k in litigation if expected[k] != got[k]} == {"lawsuits_withdrawn", "lawsuits_pending"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import shutil
@@ -11,6 +12,7 @@ import pytest
 
 from reportpipe.cli import main as cli
 from reportpipe.pipeline import run
+from reportpipe.warehouse import TIMESTAMPS
 from tests.conftest import write_csv
 
 LIT_HEADER = ["案号", "收案日期", "案件类型", "案由", "审理结果", "负责人出庭"]
@@ -22,7 +24,7 @@ def lit(inbox, name, rows, encoding="utf-8"):
 
 
 def quiet_run(inbox, wh):
-    return run(inbox, wh, progress=lambda line: None)
+    return run(inbox, wh)
 
 
 def query(wh, sql, params=()):
@@ -40,7 +42,8 @@ def snapshot(wh):
         tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
         out = {}
         for t in tables:
-            cols = [c for c, in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{t}' AND column_name NOT IN ('logged_at', 'loaded_at', 'validated_at')").fetchall()]
+            cols = [c for c, in con.execute(f"SELECT column_name FROM duckdb_columns() WHERE table_name = '{t}'").fetchall()
+                    if c not in (*TIMESTAMPS, "published_at")]
             out[t] = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY ALL").fetchall()
         return out
 
@@ -102,7 +105,7 @@ def test_rejected_redelivery_keeps_the_month_and_fails_the_run(tmp_path, capsys)
     err = capsys.readouterr().err
     # The message names file, row, column, value and rule.
     assert "复议诉讼_202303_v2.csv row 2, column 审理结果: '改判' is not one of" in err
-    assert "[expect_column_values_to_be_in_set]" in err
+    assert "[values: expect_column_values_to_be_in_set]" in err
     assert snapshot(wh)["stg_litigation"] == before
     assert query(wh, "SELECT status FROM intake_log WHERE path LIKE '%_v2.csv'") == [("rejected",)]
 
@@ -112,8 +115,8 @@ def test_a_rejected_file_does_not_stop_the_other_files(tmp_path):
     lit(inbox, "复议诉讼_202303.csv", [V1[0][:1] + ["2023-04-01"] + V1[0][2:]])
     lit(inbox, "复议诉讼_202304.csv", V1[1:2] and [["(2023)京0101行初3号", "2023-04-02", "行政复议", "", "驳回", "否"]])
     report = quiet_run(inbox, wh)
-    assert [(o.export.month, o.status) for o in report.outcomes] == [("2023-03", "rejected"), ("2023-04", "loaded")]
-    assert query(wh, "SELECT month FROM loaded_months") == [("2023-04",)]
+    assert [(o.export.period, o.status) for o in report.outcomes] == [("2023-03", "rejected"), ("2023-04", "loaded")]
+    assert query(wh, "SELECT strftime(month, '%Y-%m') FROM loaded_months") == [("2023-04",)]
 
 
 def test_stray_files_are_reported_and_left_alone(tmp_path):
@@ -125,7 +128,8 @@ def test_stray_files_are_reported_and_left_alone(tmp_path):
     (inbox / "README.txt").write_text("x")
     report = quiet_run(inbox, wh)
     assert not report.rejected
-    assert sorted(s.path.name for s in report.strays) == ["README.txt", "复议诉讼.csv", "复议诉讼_202303.csv"]
+    # A folder that is no source is one stray, whatever it holds.
+    assert sorted(s.path.name for s in report.strays) == ["README.txt", "unknown", "复议诉讼.csv"]
     assert (inbox / "README.txt").exists()
 
 
@@ -133,7 +137,7 @@ def test_header_only_month_is_loaded_and_counts_zero(tmp_path):
     inbox, wh = tmp_path / "inbox", tmp_path / "wh"
     lit(inbox, "复议诉讼_202305.csv", [], encoding="gb18030")
     assert not quiet_run(inbox, wh).rejected
-    assert query(wh, "SELECT month, rows FROM loaded_months") == [("2023-05", 0)]
+    assert query(wh, "SELECT strftime(month, '%Y-%m'), rows FROM loaded_months") == [("2023-05", 0)]
     assert figure(wh, "lawsuits") == 0
     # A rate with nothing to divide by has no value.
     assert figure(wh, "mediation_success_rate") is None
@@ -156,6 +160,7 @@ def test_personal_data_is_published_only_as_a_keyed_hash(tmp_path, pii_key):
 
 def test_loading_without_a_key_is_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("REPORTPIPE_PII_KEY")
+    monkeypatch.chdir(tmp_path)  # no .env here either
     inbox = tmp_path / "inbox"
     lit(inbox, "复议诉讼_202303.csv", V1)
     assert cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "wh")]) == 2
@@ -163,23 +168,23 @@ def test_loading_without_a_key_is_refused(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(
-    "rows, column, rule",
+    "rows, column, kind",
     [
-        ([V1[0], V1[0]], "案号", "expect_column_values_to_be_unique"),
-        ([V1[0][:1] + ["2023-02-28"] + V1[0][2:]], "收案日期", "expect_column_values_to_be_between"),
-        ([V1[0][:1] + ["2023-03-32"] + V1[0][2:]], "收案日期", "expect_column_values_to_be_null on unparsed:收案日期"),
-        ([V1[0][:2] + [""] + V1[0][3:]], "案件类型", "expect_column_values_to_not_be_null"),
-        ([V1[0][:2] + ["民事诉讼"] + V1[0][3:]], "案件类型", "expect_column_values_to_be_in_set"),
-        ([V1[0][:5] + ["Y"]], "负责人出庭", "expect_column_values_to_be_null on unparsed:负责人出庭"),
+        ([V1[0], V1[0]], "案号", "unique"),
+        ([V1[0][:1] + ["2023-02-28"] + V1[0][2:]], "收案日期", "month"),
+        ([V1[0][:1] + ["2023-03-32"] + V1[0][2:]], "收案日期", "type"),
+        ([V1[0][:2] + [""] + V1[0][3:]], "案件类型", "required"),
+        ([V1[0][:2] + ["民事诉讼"] + V1[0][3:]], "案件类型", "values"),
+        ([V1[0][:5] + ["Y"]], "负责人出庭", "type"),
     ],
 )
-def test_each_rule_names_row_column_and_expectation(tmp_path, rows, column, rule):
+def test_each_rule_names_row_column_and_kind(tmp_path, rows, column, kind):
     inbox = tmp_path / "inbox"
     lit(inbox, "复议诉讼_202303.csv", rows)
     report = quiet_run(inbox, tmp_path / "wh")
     problems = report.rejected[0].problems
     # Exactly the broken rule is reported, starting at the broken row (a duplicate id: both rows).
-    assert {(p.column, p.rule) for p in problems} == {(column, rule)}
+    assert {(p.column, p.kind) for p in problems} == {(column, kind)}
     assert problems[0].row == 2
 
 
@@ -189,8 +194,7 @@ def test_id_loaded_for_another_month_is_rejected(tmp_path):
     quiet_run(inbox, wh)
     lit(inbox, "复议诉讼_202304.csv", [[V1[0][0], "2023-04-03"] + V1[0][2:]])
     problems = quiet_run(inbox, wh).rejected[0].problems
-    assert [(p.row, p.column, p.rule) for p in problems] == [
-        (2, "案号", "expect_column_values_to_be_null on loaded_in_month:案号")]
+    assert [(p.row, p.column, p.kind) for p in problems] == [(2, "案号", "loaded_before")]
     assert "was already loaded for 2023-03" in problems[0].message
 
 
@@ -198,7 +202,7 @@ def test_wrong_columns_are_named(tmp_path):
     inbox = tmp_path / "inbox"
     write_csv(inbox / "litigation" / "复议诉讼_202303.csv", LIT_HEADER[:-1] + ["出庭"], [])
     problems = quiet_run(inbox, tmp_path / "wh").rejected[0].problems
-    assert [p.rule for p in problems] == ["expect_table_columns_to_match_set"]
+    assert [p.kind for p in problems] == ["columns"]
     assert "missing 负责人出庭" in problems[0].message and "unexpected 出庭" in problems[0].message
 
 
@@ -215,10 +219,11 @@ def test_missing_or_rejected_months_make_figures_provisional(tmp_path, capsys):
     quiet_run(inbox, wh)
     assert query(wh, "SELECT DISTINCT is_provisional FROM report_figures WHERE source_id = 'litigation'") == [(True,)]
 
-    assert cli(["status", "--year", "2023", "--warehouse", str(wh)]) == 0
+    # Exit 1: supplies' exports of 2023 are all overdue.
+    assert cli(["status", "--year", "2023", "--warehouse", str(wh)]) == 1
     grid = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[1:13]}
     assert grid["litigation"] == ["v1", "v1", "v1!"] + ["v1"] * 9
-    assert grid["supplies"] == ["·"] * 12
+    assert grid["supplies"] == ["late"] * 12
 
 
 def test_redelivery_that_changes_a_published_figure_is_recorded_as_a_revision(tmp_path, capsys):
@@ -245,16 +250,32 @@ def test_redelivery_that_changes_a_published_figure_is_recorded_as_a_revision(tm
 
 def test_ingest_month_raises_with_every_problem_for_the_dag_to_fail(tmp_path):
     """What an ingest DAG task runs: a rejection raises, naming file, row, column and expectation."""
-    from reportpipe.pipeline import RejectedExport, ingest_month
+    from reportpipe.pipeline import ingest_month
+    from reportpipe.problems import RejectedExport
 
     inbox, wh = tmp_path / "inbox", tmp_path / "wh"
-    lit(inbox, "复议诉讼_202303.csv", [V1[0][:4] + ["改判", "否"]])
-    lit(inbox, "复议诉讼_202304.csv", [])
+    march = lit(inbox, "复议诉讼_202303.csv", [V1[0][:4] + ["改判", "否"]])
+    april = lit(inbox, "复议诉讼_202304.csv", [])
     with pytest.raises(RejectedExport) as raised:
-        ingest_month("litigation", "2023-03", inbox, wh)
+        ingest_month("litigation", dt.date(2023, 3, 1), [march], wh)
     message = str(raised.value)
     assert "复议诉讼_202303.csv row 2, column 审理结果: '改判' is not one of" in message
-    assert "[expect_column_values_to_be_in_set]" in message and "Data Docs: " in message
+    assert "[values: expect_column_values_to_be_in_set]" in message
+    assert raised.value.files == ["复议诉讼_202303.csv"]
     # Another month of the same source is independent of the rejection.
-    assert [o.status for o in ingest_month("litigation", "2023-04", inbox, wh)] == ["loaded"]
-    assert ingest_month("litigation", "2023-05", inbox, wh) == []
+    assert [o.status for o in ingest_month("litigation", dt.date(2023, 4, 1), [april], wh)] == ["loaded"]
+    assert ingest_month("litigation", dt.date(2023, 5, 1), [], wh) == []
+
+
+def test_validate_checks_one_file_without_loading_it(tmp_path, capsys):
+    good = lit(tmp_path / "inbox", "复议诉讼_202303.csv", V1)
+    assert cli(["validate", str(good), "--warehouse", str(tmp_path / "wh")]) == 0
+    assert "valid:" in capsys.readouterr().out
+    bad = lit(tmp_path / "inbox", "复议诉讼_202304.csv", [[V1[0][0], "2023-04-03", "行政诉讼", "", "改判", "否"]])
+    assert cli(["validate", str(bad), "--warehouse", str(tmp_path / "wh")]) == 1
+    assert "复议诉讼_202304.csv row 2, column 审理结果: '改判' is not one of" in capsys.readouterr().out
+    link = tmp_path / "inbox" / "litigation" / "复议诉讼_202305.csv"
+    link.symlink_to(good)
+    assert cli(["validate", str(link), "--warehouse", str(tmp_path / "wh")]) == 1
+    assert "symbolic link" in capsys.readouterr().out
+    assert not (tmp_path / "wh" / "work.duckdb").exists()  # nothing was loaded

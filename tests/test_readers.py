@@ -6,7 +6,10 @@ import datetime as dt
 
 import pytest
 
-from reportpipe.readers import ExportFormatError, detect_encoding, read_export
+import duckdb
+
+from reportpipe.problems import Unreadable
+from reportpipe.readers import stage
 from tests.conftest import write_csv, write_xlsx
 
 HEADER = ["编号", "提出日期", "类别"]
@@ -14,8 +17,12 @@ ROWS = [["N1", "2023/3/5", " 审议意见　"], ["N2", "2023年3月6日", "代�
 
 
 def cells(path):
-    header, reader = read_export(path)
-    return header, reader.read_all().to_pylist()
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS scratch")
+    staged = stage(con, path, path.name)
+    cursor = con.execute("SELECT * FROM scratch.incoming ORDER BY source_row")
+    names = [d[0] for d in cursor.description]
+    return staged.header, [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -30,8 +37,11 @@ def test_csv_in_every_allowed_encoding_reads_the_same(tmp_path, encoding):
 
 
 def test_encoding_detection_tells_gb18030_from_utf8(tmp_path):
-    assert detect_encoding(write_csv(tmp_path / "a.csv", HEADER, ROWS, "gb18030")) == "gb18030"
-    assert detect_encoding(write_csv(tmp_path / "b.csv", HEADER, ROWS, "utf-8-sig")) == "utf-8"
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS scratch")
+    for encoding, detected in (("gb18030", "gb18030"), ("utf-8-sig", "utf-8"), ("utf-8", "utf-8")):
+        path = write_csv(tmp_path / f"{encoding}.csv", HEADER, ROWS, encoding)
+        assert stage(con, path, path.name).encoding == detected
 
 
 def test_header_only_csv_is_an_empty_month(tmp_path):
@@ -59,17 +69,19 @@ def test_xlsx_typed_cells_become_the_text_a_csv_would_carry(tmp_path):
 def test_csv_with_a_short_row_is_refused_with_its_row(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text("编号,提出日期,类别\nN1,2023-03-05,审议意见\nN2,2023-03-06\n", encoding="utf-8")
-    with pytest.raises(ExportFormatError, match="x.csv"):
+    with pytest.raises(Unreadable) as refused:
         cells(path)
+    [problem] = refused.value.problems
+    assert (problem.file, problem.row) == ("x.csv", 3) and "fewer cells" in problem.message
 
 
 def test_duplicate_header_is_refused(tmp_path):
-    with pytest.raises(ExportFormatError, match="appears twice"):
+    with pytest.raises(Unreadable, match="appears twice"):
         cells(write_csv(tmp_path / "x.csv", ["编号", "编号", "类别"], []))
 
 
 def test_unsupported_extension_is_refused(tmp_path):
     path = tmp_path / "x.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(ExportFormatError, match="unsupported"):
-        read_export(path)
+    with pytest.raises(Unreadable, match="unsupported"):
+        cells(path)

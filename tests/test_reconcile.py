@@ -48,10 +48,10 @@ def test_annual_figure_must_equal_its_months():
 def test_failed_reconciliation_leaves_the_published_file_byte_identical(tmp_path, monkeypatch):
     inbox, wh = tmp_path / "inbox", tmp_path / "wh"
     lit(inbox, "复议诉讼_202303.csv", V1)
-    run(inbox, wh, progress=lambda line: None)
+    run(inbox, wh)
     before = (wh / "report.duckdb").read_bytes()
     lit(inbox, "复议诉讼_202304.csv", [["(2023)京0101行初9号", "2023-04-02", "行政诉讼", "", "败诉", "否"]])
     monkeypatch.setattr(reconcile, "checks", lambda: [("lawsuits never lost", "lawsuits_lost = 0")])
     with pytest.raises(reconcile.ReconciliationError, match="lawsuits never lost"):
-        run(inbox, wh, progress=lambda line: None)
+        run(inbox, wh)
     assert (wh / "report.duckdb").read_bytes() == before

@@ -1,4 +1,5 @@
-"""Tell people when a task has failed for good: which DAG, which month, which file, why.
+"""Tell people when a task has failed for good (which DAG, which month, which file, why), and
+when a publication shows a month that its history flagged (its figures provisional until accepted).
 
 The channel is chosen by the environment: with REPORTPIPE_ALERT_EMAIL set (comma-separated
 addresses) the alert is mailed through the Airflow SMTP connection
@@ -16,19 +17,29 @@ import os
 log = logging.getLogger("reportpipe.alerts")
 
 
+def _month(context) -> str:
+    """The month the run was for: the operator's param, else the data interval (Beijing time)."""
+    params = context.get("params") or {}
+    if params.get("month"):
+        return params["month"]
+    interval = context.get("data_interval_start")
+    if "month" not in params or interval is None:
+        return "all loaded months"
+    import pendulum
+
+    from reportpipe.settings import TIMEZONE
+
+    return pendulum.instance(interval).in_timezone(TIMEZONE).format("YYYY-MM")
+
+
 def alert_text(context) -> tuple[str, str]:
     """Subject and body of the alert for a failed task instance."""
-    from reportpipe.orchestration import month_of
-
     ti = context["ti"]
-    params = context.get("params") or {}
-    interval = context.get("data_interval_start")
-    month = "all loaded months"
-    if "month" in params and (interval or params["month"]):
-        month = month_of(interval, params["month"])
     error = context.get("exception")
-    files = getattr(error, "files", None) or ["—"]
+    # A rejection arrives as the RejectedExport that caused Airflow's no-retry failure.
+    files = getattr(error, "files", None) or getattr(getattr(error, "__cause__", None), "files", None) or ["—"]
     reason = f"{type(error).__name__}: {error}" if error else "unknown (see the task log)"
+    month = _month(context)
     subject = f"[reportpipe] {ti.dag_id} failed for {month}"
     body = "\n".join([
         f"DAG:    {ti.dag_id}",
@@ -42,7 +53,30 @@ def alert_text(context) -> tuple[str, str]:
 
 def on_failure(context) -> None:
     """on_failure_callback of every reportpipe task."""
-    subject, body = alert_text(context)
+    _send(*alert_text(context))
+
+
+def flagged(context, flags: list[tuple]) -> None:
+    """Flags a publication shows for the first time, (source_id, month, version, reasons): alert,
+    without failing the task (the months are loaded and published, their figures provisional)."""
+    ti = context["ti"]
+    months = [f"{source_id} {month:%Y-%m}" for source_id, month, _, _ in flags]
+    subject = f"[reportpipe] out of line with its history: {', '.join(months)}"
+    body = "\n".join([
+        f"DAG:    {ti.dag_id}",
+        f"task:   {ti.task_id} (run {context.get('run_id')}, try {ti.try_number})",
+        *(f"flag:   v{version} {reasons}" for _, _, version, reasons in flags),
+        "Each month is loaded; its figures are provisional until someone who checked it with the",
+        "sending office accepts it:",
+        *(f"        reportpipe accept {m} --note '…'" for m in months),
+    ])
+    try:
+        _send(subject, body)
+    except Exception:  # the flags are published and in `reportpipe status`: a mail problem fails nothing
+        log.exception("could not mail the alert %s", subject)
+
+
+def _send(subject: str, body: str) -> None:
     recipients = [a.strip() for a in os.environ.get("REPORTPIPE_ALERT_EMAIL", "").split(",") if a.strip()]
     log.error("ALERT %s\n%s", subject, body)
     if recipients:

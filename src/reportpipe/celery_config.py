@@ -10,5 +10,5 @@ from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CON
 
 CELERY_CONFIG = {
     **DEFAULT_CELERY_CONFIG,
-    "imports": ("great_expectations", "reportpipe.gx_expectations", "reportpipe.pipeline"),
+    "imports": ("great_expectations", "reportpipe.gx_duckdb", "reportpipe.gx_expectations", "reportpipe.pipeline"),
 }

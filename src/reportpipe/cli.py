@@ -1,8 +1,14 @@
-"""`reportpipe`: the pipeline from a shell, with the same functions the DAGs call."""
+"""`reportpipe`: the pipeline from a shell, with the same functions the DAGs call.
+
+Settings come from the environment; run from the project folder, the `.env` that `make`
+wrote is read too (a variable already exported wins).
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import logging
 import sys
 from pathlib import Path
@@ -10,34 +16,48 @@ from pathlib import Path
 from reportpipe import settings
 
 
-def _figures_table(report_db: Path, year: int | None) -> str:
-    import duckdb
+class Terminal:
+    """Progress for a person: passing steps overwrite one line on a terminal; results are printed."""
 
-    with duckdb.connect(str(report_db), read_only=True) as con:
+    def __init__(self):
+        self.stream = sys.stderr
+        self.live = self.stream.isatty()
+
+    def step(self, text: str) -> None:
+        if self.live:
+            self.stream.write(f"\r\033[K{text[:150]}")
+            self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+        print(text, file=self.stream, flush=True)
+
+
+def _figures_table(warehouse_dir: Path, year: int | None) -> str:
+    from reportpipe.warehouse import reader
+
+    with reader(warehouse_dir) as con:
         rows = con.execute(
-            "SELECT year, figure_id, label, value, unit FROM report_figures"
+            "SELECT year, figure_id, label, value, unit, is_provisional FROM report_figures"
             " WHERE ? IS NULL OR year = ? ORDER BY year, source_id, figure_id",
             [year, year],
         ).fetchall()
     lines = [f"{'year':<5} {'figure_id':<30} {'value':>10} {'unit':<4} label"]
-    for y, figure_id, label, value, unit in rows:
+    for y, figure_id, label, value, unit, provisional in rows:
         shown = "—" if value is None else f"{value:g}"
-        lines.append(f"{y:<5} {figure_id:<30} {shown:>10} {unit:<4} {label}")
+        lines.append(f"{y:<5} {figure_id:<30} {shown:>10} {unit:<4} {label}{' [p]' if provisional else ''}")
     return "\n".join(lines)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from reportpipe.pipeline import run
-    from reportpipe.reconcile import ReconciliationError
+    from reportpipe.pipeline import Progress, run
 
-    try:
-        report = run(args.inbox, args.warehouse)
-    except ReconciliationError as e:
-        print(f"reportpipe: {e}", file=sys.stderr)
-        return 1
-    report_db = args.warehouse / "report.duckdb"
-    print(_figures_table(report_db, None))
-    print(f"\nPublished {report_db}")
+    terminal = Terminal()
+    report = run(args.inbox, args.warehouse, Progress(line=terminal.line, step=terminal.step))
+    terminal.step("")
+    print(_figures_table(args.warehouse, None))
+    print(f"\nPublished {args.warehouse / 'report.duckdb'}")
     if report.data_docs:
         print(f"Validation results (Data Docs): {report.data_docs}")
     if report.rejected:
@@ -49,58 +69,78 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    print(_figures_table(args.warehouse / "report.duckdb", args.year))
+    print(_figures_table(args.warehouse, args.year))
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     import duckdb
 
+    from reportpipe import warehouse
     from reportpipe.contracts import sources
-    from reportpipe.inbox import parse_name
-    from reportpipe.pipeline import check_export
+    from reportpipe.inbox import Export, classify
+    from reportpipe.pipeline import check
+    from reportpipe.problems import shown
+    from reportpipe.sql import literal
 
-    candidates = [parse_name(args.file, s) for s in sources().values()]
-    export = next((c for c in candidates if not isinstance(c, str)), None)
+    found = [classify(args.file, s) for s in sources().values()]
+    export = next((e for e in found if isinstance(e, Export)), None)
     if export is None:
-        print(f"reportpipe: {args.file.name} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)", file=sys.stderr)
+        print(f"reportpipe: {shown(args.file.name)} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)",
+              file=sys.stderr)
         return 2
     source = sources()[export.source_id]
     con = duckdb.connect()
-    published = args.warehouse / "report.duckdb"
-    loaded = None
+    con.execute("ATTACH ':memory:' AS scratch")
+    published, stg = args.warehouse / warehouse.REPORT_DB, f"stg_{source.source_id}"
     if published.exists():  # ids of other months, as last published
-        con.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
-        tables = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'published'").fetchall()
-        if (f"stg_{source.source_id}",) in tables:
-            loaded = f"published.stg_{source.source_id}"
-    rows, checked = check_export(con, export, source, loaded)
-    print(f"{export.name}: {source.title} ({source.source_id}) {export.month} v{export.version}, {rows} rows")
+        con.execute(f"ATTACH {literal(str(published))} AS published (READ_ONLY)")
+    if con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = 'published' AND table_name = ?", [stg]).fetchall():
+        con.execute(f"CREATE VIEW {stg} AS SELECT * FROM published.{stg}")
+    else:
+        warehouse.ensure_source_tables(con, source)
+    print(f"{shown(export.name)}: {source.title} ({source.source_id}) {export.period} v{export.version}")
+    rows, checked = check(con, args.warehouse, source, export)
+    if rows is not None:
+        print(f"{rows:,} rows")
     if checked.success:
-        print(f"valid: {len(checked.expectations)} expectations of expectations/suites/{source.source_id}.json met")
+        print(f"valid: {len(checked.expectations)} expectations of the {source.source_id} suite met")
         return 0
-    failed = sum(not ok for _, _, ok, _ in checked.expectations)
-    print(f"REJECTED: {failed} of {len(checked.expectations)} expectations failed" if checked.expectations else "REJECTED")
+    failed = sum(not ok for *_, ok, _ in checked.expectations)
+    print(f"REJECTED: {failed} of {len(checked.expectations)} expectations failed" if checked.expectations
+          else "REJECTED: the file cannot be read as an export")
     for problem in checked.problems:
         print(f"  {problem}")
     return 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from reportpipe import warehouse
-    from reportpipe.status import month_grid, render
+    from reportpipe.status import render, year_status
+    from reportpipe.warehouse import reader
 
-    # The working database is current even when a rejection published nothing.
-    with warehouse.work(args.warehouse, timeout_s=120) as con:
-        grid = month_grid(con, args.year)
-    print(render(grid, args.year))
+    # By default the year of last month: in January, December's export is the one coming due.
+    year = args.year or (dt.date.today().replace(day=1) - dt.timedelta(days=1)).year
+    with reader(args.warehouse) as con:
+        status = year_status(con, year)
+    print(json.dumps(status.as_json(), ensure_ascii=False, indent=2) if args.json else render(status))
+    return 1 if status.attention else 0
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    from reportpipe.pipeline import accept
+
+    if not args.note.strip():
+        print("reportpipe: --note must say what was checked, and with whom", file=sys.stderr)
+        return 2
+    reasons = accept(args.warehouse, args.source_id, args.month, args.note.strip(), on_wait=Terminal().line)
+    print(f"accepted {args.source_id} {args.month:%Y-%m}: {reasons}\nnote: {args.note.strip()}")
     return 0
 
 
 def cmd_revisions(args: argparse.Namespace) -> int:
-    import duckdb
+    from reportpipe.warehouse import reader
 
-    with duckdb.connect(str(args.warehouse / "report.duckdb"), read_only=True) as con:
+    with reader(args.warehouse) as con:
         rows = con.execute(
             "SELECT revised_at, figure_id, old_value, new_value, caused_by FROM figure_revisions"
             " WHERE year = ? ORDER BY revised_at, figure_id",
@@ -109,17 +149,17 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no published figure of {args.year} has been revised")
     for revised_at, figure_id, old, new, caused_by in rows:
-        shown = lambda v: "—" if v is None else f"{v:g}"
+        shown = lambda v: "—" if v is None else f"{v:g}"  # noqa: E731
         print(f"{revised_at:%Y-%m-%d %H:%M}  {figure_id:<30} {shown(old):>8} → {shown(new):<8} {caused_by}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reportpipe.report import write_report
+    from reportpipe.report import TemplateError, write_report
 
     try:
         written = write_report(args.year, args.out, args.warehouse)
-    except LookupError as e:  # the year was never published
+    except (LookupError, TemplateError) as e:  # a year never published; a broken template
         print(f"reportpipe: {e}", file=sys.stderr)
         return 1
     for path in written:
@@ -127,18 +167,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _published(warehouse: Path):
-    """report.duckdb, read-only (a missing file is an error, not a new empty database)."""
-    import duckdb
-
-    report_db = warehouse / "report.duckdb"
-    if not report_db.exists():
-        raise FileNotFoundError(f"{report_db} does not exist: `reportpipe run` publishes it")
-    return duckdb.connect(str(report_db), read_only=True)
-
-
 def cmd_describe(args: argparse.Namespace) -> int:
-    with _published(args.warehouse) as con:
+    from reportpipe.warehouse import reader
+
+    with reader(args.warehouse) as con:
         tables = dict(con.execute(
             "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
         ).fetchall())
@@ -167,6 +199,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     from reportpipe.contracts import figures
     from reportpipe.figures import explain, write_contributing_rows
+    from reportpipe.warehouse import reader
 
     known = {f.figure_id: f for f in figures()}
     if args.figure_id not in known:
@@ -175,7 +208,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"reportpipe: no figure {args.figure_id!r}: {hint}", file=sys.stderr)
         return 2
     figure = known[args.figure_id]
-    with _published(args.warehouse) as con:
+    with reader(args.warehouse) as con:
         try:
             explanation = explain(con, figure, args.year)
         except LookupError as e:
@@ -188,6 +221,52 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0 if explanation.agrees else 1
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from reportpipe.pipeline import Progress, rebuild
+
+    terminal = Terminal()
+    path = rebuild(args.warehouse, Progress(line=terminal.line, step=terminal.step))
+    terminal.step("")
+    print(f"rebuilt every stg_ table from raw_ and published {path}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from reportpipe import models
+    from reportpipe.contracts import figures, sources
+    from reportpipe.figures import figure_sql
+
+    known = {f"stg_{s}": models.stg_model(src) for s, src in sources().items()}
+    known |= {f"fct_{s}": models.fct_model(src) for s, src in sources().items()}
+    known |= {f.figure_id: figure_sql(f) for f in figures()}
+    if args.model not in known:
+        print(f"reportpipe: no model {args.model!r}: the models are {', '.join(sorted(known))}", file=sys.stderr)
+        return 2
+    print(known[args.model].strip())
+    return 0
+
+
+def cmd_suites(args: argparse.Namespace) -> int:
+    from reportpipe import suites
+    from reportpipe.contracts import sources
+
+    drifted = {s: suites.drift(src) for s, src in sources().items()}
+    if args.write:
+        for s, src in sources().items():
+            if drifted[s] or suites.committed(src) is None:
+                print(f"wrote {suites.write(src)}")
+        return 0
+    for lines in drifted.values():
+        for line in lines:
+            print(line)
+    if any(drifted.values()):
+        print("\nthe suites and their contracts disagree: `reportpipe suites --write` regenerates the structural "
+              "half and keeps the hand-written rules", file=sys.stderr)
+        return 1
+    print(f"the {len(drifted)} suites agree with their contracts")
+    return 0
+
+
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
     from reportpipe.demo import write_inbox
 
@@ -196,71 +275,93 @@ def cmd_demo_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="reportpipe", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every file decision")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("run", help="ingest every export in the inbox, build and publish the figures")
-    p.add_argument("--inbox", type=Path, default=None, help="default: $REPORTPIPE_INBOX or ./inbox")
-    p.add_argument("--warehouse", type=Path, default=None, help="default: $REPORTPIPE_WAREHOUSE or ./warehouse")
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("figures", help="print the published report figures")
-    p.add_argument("--warehouse", type=Path, default=None)
-    p.add_argument("--year", type=int, default=None)
-    p.set_defaults(func=cmd_figures)
-
-    p = sub.add_parser("validate", help="validate one export file against its suite, without loading it")
-    p.add_argument("file", type=Path)
-    p.add_argument("--warehouse", type=Path, default=None, help="ids of other months are checked against its report.duckdb")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("status", help="print which version holds each source-month of a year")
-    p.add_argument("--warehouse", type=Path, default=None)
-    p.add_argument("--year", type=int, required=True)
-    p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser("revisions", help="print published figures that re-delivered months changed")
-    p.add_argument("--warehouse", type=Path, default=None)
-    p.add_argument("--year", type=int, required=True)
-    p.set_defaults(func=cmd_revisions)
-
-    p = sub.add_parser("report", help="write the year's workbook, Markdown and DOCX draft and charts from report.duckdb")
-    p.add_argument("--year", type=int, required=True)
-    p.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
-    p.add_argument("--warehouse", type=Path, default=None, help="default: $REPORTPIPE_WAREHOUSE or ./warehouse")
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("describe", help="print the data dictionary of report.duckdb: its tables, or one table's columns")
-    p.add_argument("table", nargs="?")
-    p.add_argument("--warehouse", type=Path, default=None)
-    p.set_defaults(func=cmd_describe)
-
-    p = sub.add_parser("explain", help="show how a published figure is computed, from which files, and recompute it")
-    p.add_argument("figure_id")
-    p.add_argument("--year", type=int, required=True)
-    p.add_argument("--warehouse", type=Path, default=None)
-    p.add_argument("--rows", type=Path, default=None, metavar="FILE.csv",
-                   help="write the rows behind the figure, with their files (personal data only hashed)")
-    p.set_defaults(func=cmd_explain)
-
-    p = sub.add_parser("demo-inbox", help="write the deterministic demo exports of a year")
-    p.add_argument("inbox", type=Path)
-    p.add_argument("--year", type=int, default=2023)
-    p.set_defaults(func=cmd_demo_inbox)
-
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    if getattr(args, "inbox", None) is None and args.command == "run":
-        args.inbox = settings.inbox_dir()
-    if hasattr(args, "warehouse") and args.warehouse is None:
-        args.warehouse = settings.warehouse_dir()
+def _month(text: str) -> dt.date:
     try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reportpipe", description=__doc__.splitlines()[0])
+    p.add_argument("-v", "--verbose", action="store_true", help="log every file decision; tracebacks of errors")
+    sub = p.add_subparsers(dest="command", required=True)
+    warehouse_help = "default: $REPORTPIPE_WAREHOUSE or ./warehouse"
+
+    def command(name: str, func, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        c.set_defaults(func=func)
+        if name != "demo-inbox":
+            c.add_argument("--warehouse", type=Path, default=None, help=warehouse_help)
+        return c
+
+    c = command("run", cmd_run, "ingest every export in the inbox, build and publish the figures")
+    c.add_argument("--inbox", type=Path, default=None, help="default: $REPORTPIPE_INBOX or ./inbox")
+    c = command("figures", cmd_figures, "print the published report figures")
+    c.add_argument("--year", type=int, default=None)
+    c = command("validate", cmd_validate, "validate one export file against its suite, without loading it")
+    c.add_argument("file", type=Path)
+    c = command("status", cmd_status, "where each source-month of a year stands; exit 1 when one is overdue or flagged")
+    c.add_argument("--year", type=int, default=None, help="default: the year of last month")
+    c.add_argument("--json", action="store_true", help="print it for machines")
+    c = command("accept", cmd_accept, "accept a month its history flagged, after checking it with the sending office")
+    c.add_argument("source_id")
+    c.add_argument("month", type=_month, metavar="YYYY-MM")
+    c.add_argument("--note", required=True, help="what was checked, with whom")
+    c = command("revisions", cmd_revisions, "print published figures that re-delivered months changed")
+    c.add_argument("--year", type=int, required=True)
+    c = command("report", cmd_report, "write the year's workbook, Markdown and DOCX draft and charts from report.duckdb")
+    c.add_argument("--year", type=int, required=True)
+    c.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
+    c = command("describe", cmd_describe, "print the data dictionary of report.duckdb: its tables, or one table's columns")
+    c.add_argument("table", nargs="?")
+    c = command("explain", cmd_explain, "show how a published figure is computed, from which files, and recompute it")
+    c.add_argument("figure_id")
+    c.add_argument("--year", type=int, required=True)
+    c.add_argument("--rows", type=Path, default=None, metavar="FILE.csv",
+                   help="write the rows behind the figure, with their files (personal data only hashed)")
+    command("rebuild", cmd_rebuild, "rebuild every stg_ table from raw_ (e.g. after REPORTPIPE_PII_KEY changed), publish")
+    c = command("sql", cmd_sql, "print the SQL of a model: stg_<source>, fct_<source> or a figure_id")
+    c.add_argument("model")
+    c = command("suites", cmd_suites, "check that each GX suite's structural half matches its contract")
+    c.add_argument("--write", action="store_true", help="regenerate the structural halves, keeping the rules")
+    c = command("demo-inbox", cmd_demo_inbox, "write the deterministic demo exports of a year")
+    c.add_argument("inbox", type=Path)
+    c.add_argument("--year", type=int, default=2023)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    from reportpipe.contracts import ContractError
+    from reportpipe.reconcile import ReconciliationError
+
+    try:
+        if getattr(args, "inbox", 0) is None:
+            args.inbox = settings.inbox_dir()
+        if getattr(args, "warehouse", 0) is None:
+            args.warehouse = settings.warehouse_dir()
         return args.func(args)
-    except (settings.SettingsError, FileNotFoundError) as e:
+    except ReconciliationError as e:
+        print(f"reportpipe: {e}", file=sys.stderr)
+        return 1
+    except (settings.SettingsError, ContractError, FileNotFoundError, LookupError) as e:
         print(f"reportpipe: {e}", file=sys.stderr)
         return 2
+    except Exception as e:
+        from reportpipe.warehouse import WarehouseError
+
+        if isinstance(e, WarehouseError):
+            print(f"reportpipe: {e}", file=sys.stderr)
+            return 3
+        if args.verbose:
+            raise
+        print(f"reportpipe: unexpected error {type(e).__name__}: {e} (run with -v for the details)", file=sys.stderr)
+        return 4
 
 
 if __name__ == "__main__":

@@ -1,59 +1,134 @@
-"""The sources' contracts and figures, read from `transforms/<source_id>/`.
+"""The sources' contracts and figures, read and checked from `transforms/<source_id>/`.
 
-Each source folder holds `source.yaml` (file prefix, columns with their English
-names, meanings, units, types and personal data), `figures.yaml` (the report figures it feeds) and optionally
-`fct_<source_id>.sql` (its business table); its validation rules are the GX suite
-`expectations/suites/<source_id>.json`. Adding an export means adding files.
+Each source folder holds `source.yaml` (file prefix, columns with their English names,
+types, required cells, value sets, personal data, meanings and units, history checks),
+`figures.yaml` (the report figures it feeds) and optionally `fct_<source_id>.sql` (its
+business table). A contract is the single source of truth of a source's shape: the
+staging models (reportpipe.models) and the structural half of its Great Expectations
+suite (reportpipe.suites) are generated from it. Adding an export means adding a folder.
+
+Names from a contract are pasted into SQL, so they are checked when it is loaded: a
+broken file is one ContractError naming the file and the field.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reportpipe.settings import TRANSFORMS_DIR
 
-TYPES = ("text", "integer", "number", "date", "datetime", "yesno")
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+ColumnType = Literal["text", "integer", "number", "date", "datetime", "yesno"]
+VALUE_SETS = "value_sets.yaml"  # named value sets shared by several contracts (e.g. the communities)
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str  # as delivered (Chinese)
-    column: str  # in the warehouse (English snake_case)
-    type: str
+class ContractError(ValueError):
+    """A file under transforms/ does not declare what it must; names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    name: str = Field(min_length=1)  # as delivered (Chinese)
+    column: Identifier  # in the warehouse
+    type: ColumnType
     key: bool = False
-    pii: str | None = None  # SQL condition under which the value is personal; "true" = always
+    required: bool = False  # every record has a value (the key always does)
+    values: tuple[str, ...] | None = None  # the allowed values, when the contract lists them
+    pii: bool | str = False  # personal data: always (true), or under a SQL condition over the typed columns
     description: str = ""  # its meaning in English, for the data dictionary
     unit: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if name != name.strip() or any(ord(c) < 32 or c == '"' for c in name):
+            raise ValueError("a delivered column name has no surrounding spaces, quotes or control characters")
+        return name
 
-@dataclass(frozen=True)
-class Figure:
-    figure_id: str
-    source_id: str
+    @property
+    def is_required(self) -> bool:
+        return self.required or self.key
+
+    @property
+    def personal(self) -> str | None:
+        """None, 'true' (always personal) or the SQL condition under which the value is personal."""
+        if self.pii is True:
+            return "true"
+        return self.pii or None
+
+
+class Volume(_Strict):
+    by: tuple[Identifier, ...] = ()  # categorical columns whose counts are compared too
+    low: float = Field(0.5, gt=0, lt=1)  # flagged below low × the trailing median
+    high: float = Field(2.0, gt=1)  # flagged above high × the trailing median
+    min_median: int = Field(20, ge=0)  # a median this small is too noisy to flag one more or one less
+
+
+class History(_Strict):
+    due_day: int = Field(10, ge=1, le=28)  # the export of month M is due by this day of month M+1
+    volume: Volume = Volume()
+
+
+class Figure(_Strict):
+    figure_id: Identifier
+    source_id: Identifier
     section: str
     label: str
     unit: str
     definition: str
-    kind: str  # count | sum | rate
+    caliber: str = Field(min_length=1)  # the definition in plain Chinese, for readers of the workbook
+    kind: Literal["count", "sum", "rate"]
     expression: str  # count: condition; sum: summed expression; rate: numerator condition
     where: str = "true"
     denominator: str | None = None
 
 
-@dataclass(frozen=True)
-class Source:
-    source_id: str
+class Source(_Strict):
+    source_id: Identifier
     title: str
     description: str
-    file_prefix: str
-    reference_date: str
-    columns: tuple[Column, ...]
-    figures: tuple[Figure, ...] = field(default=())
+    file_prefix: str = Field(min_length=1)
+    reference_date: Identifier
+    columns: tuple[Column, ...] = Field(min_length=1)
+    history: History = History()
+    figures: tuple[Figure, ...] = ()
     fct_sql: str | None = None
+
+    @field_validator("file_prefix")
+    @classmethod
+    def _prefix_is_a_name(cls, prefix: str) -> str:
+        if re.search(r"[\\/\x00-\x1f]|\.\.", prefix):
+            raise ValueError("a file prefix holds no path separators, '..' or control characters")
+        return prefix
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Source:
+        for attribute in ("name", "column"):
+            names = [getattr(c, attribute) for c in self.columns]
+            if len(set(names)) != len(names):
+                raise ValueError(f"column {attribute}s must be unique: {names}")
+        keys = [c.column for c in self.columns if c.key]
+        if len(keys) != 1:
+            raise ValueError(f"exactly one column must be the key (key: true), found {keys or 'none'}")
+        types = {c.column: c.type for c in self.columns}
+        if types.get(self.reference_date) not in ("date", "datetime"):
+            raise ValueError(f"reference_date {self.reference_date!r} must name a date or datetime column")
+        for c in self.columns:
+            if c.values is not None and c.type != "text":
+                raise ValueError(f"column {c.column}: values are for text columns")
+        for column in self.history.volume.by:
+            if column not in types:
+                raise ValueError(f"history.volume.by names {column!r}, which is not a column")
+        return self
 
     @property
     def key(self) -> Column:
@@ -63,72 +138,81 @@ class Source:
         return next(c for c in self.columns if c.column == english)
 
 
-def _column(raw: dict) -> Column:
-    pii = raw.get("pii")
-    if pii is True:
-        pii = "true"
-    if raw["type"] not in TYPES:
-        raise ValueError(f"column {raw['name']}: unknown type {raw['type']!r}")
-    return Column(
-        name=raw["name"],
-        column=raw["column"],
-        type=raw["type"],
-        key=bool(raw.get("key")),
-        pii=pii or None,
-        description=str(raw.get("description", "")),
-        unit=raw.get("unit"),
-    )
+def _located(error: ValidationError, path: Path) -> ContractError:
+    """One message naming the file and, for each problem, the field (a rule of the whole file has none)."""
+    problems = [" → ".join(map(str, e["loc"])) + ": " + e["msg"].removeprefix("Value error, ") if e["loc"]
+                else e["msg"].removeprefix("Value error, ") for e in error.errors()]
+    return ContractError(f"{path}: " + "; ".join(problems))
 
 
-def _figure(source_id: str, raw: dict) -> Figure:
-    common = {k: str(raw[k]) for k in ("figure_id", "section", "label", "unit", "definition")}
-    where = str(raw.get("where", "true"))
-    if "count" in raw:
-        return Figure(source_id=source_id, kind="count", expression=str(raw["count"]), where=where, **common)
-    if "sum" in raw:
-        return Figure(source_id=source_id, kind="sum", expression=str(raw["sum"]), where=where, **common)
-    rate = raw["rate"]
-    return Figure(
-        source_id=source_id,
-        kind="rate",
-        expression=str(rate["numerator"]),
-        denominator=str(rate["denominator"]),
-        where=where,
-        **common,
-    )
+def _yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ContractError(f"{path}: {e}") from None
 
 
-def _load_source(folder: Path) -> Source:
-    raw = yaml.safe_load((folder / "source.yaml").read_text(encoding="utf-8"))
-    source_id = raw["source_id"]
-    if source_id != folder.name:
-        raise ValueError(f"{folder}/source.yaml declares source_id {source_id!r}")
-    figures_file = folder / "figures.yaml"
-    figures = yaml.safe_load(figures_file.read_text(encoding="utf-8")) if figures_file.exists() else []
-    fct_file = folder / f"fct_{source_id}.sql"
-    source = Source(
-        source_id=source_id,
-        title=raw["title"],
-        description=raw["description"],
-        file_prefix=raw["file_prefix"],
-        reference_date=raw["reference_date"],
-        columns=tuple(_column(c) for c in raw["columns"]),
-        figures=tuple(_figure(source_id, f) for f in figures or []),
-        fct_sql=fct_file.read_text(encoding="utf-8") if fct_file.exists() else None,
-    )
-    if sum(c.key for c in source.columns) != 1:
-        raise ValueError(f"{source_id}: exactly one column must be the key")
-    source.column(source.reference_date)  # raises when the reference date is not a column
-    return source
+def _value_sets(transforms_dir: Path) -> dict[str, list[str]]:
+    path = transforms_dir / VALUE_SETS
+    return _yaml(path) if path.exists() else {}
+
+
+def _figure(source_id: str, raw: dict) -> dict:
+    """figures.yaml's `count:`/`sum:`/`rate:` entry as Figure fields."""
+    raw = dict(raw)
+    for kind in ("count", "sum"):
+        if kind in raw:
+            expression = str(raw.pop(kind))
+            return {**raw, "source_id": source_id, "kind": kind, "expression": expression}
+    rate = raw.pop("rate", None)
+    if not isinstance(rate, dict):
+        raise ValueError(f"figure {raw.get('figure_id')!r} needs one of count:, sum: or rate: {{numerator, denominator}}")
+    return {**raw, "source_id": source_id, "kind": "rate", "expression": str(rate.get("numerator")),
+            "denominator": str(rate.get("denominator"))}
+
+
+def load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
+    path = folder / "source.yaml"
+    raw = _yaml(path)
+    if not isinstance(raw, dict):
+        raise ContractError(f"{path}: not a mapping of fields")
+    if raw.get("source_id") != folder.name:
+        raise ContractError(f"{path}: source_id: {raw.get('source_id')!r} must be the folder's name {folder.name!r}")
+    for i, column in enumerate(raw.get("columns") or []):
+        named = column.get("values") if isinstance(column, dict) else None
+        if isinstance(named, str):
+            if named not in value_sets:
+                raise ContractError(f"{path}: columns → {i} → values: no value set {named!r} in {VALUE_SETS}")
+            column["values"] = value_sets[named]
+    figures_path = folder / "figures.yaml"
+    try:
+        figures = [_figure(folder.name, f) for f in (_yaml(figures_path) if figures_path.exists() else None) or []]
+    except (TypeError, ValueError) as e:
+        raise ContractError(f"{figures_path}: {e}") from None
+    fct = folder / f"fct_{folder.name}.sql"
+    try:
+        return Source(**raw, figures=figures, fct_sql=fct.read_text(encoding="utf-8") if fct.exists() else None)
+    except ValidationError as e:
+        raise _located(e, figures_path if any(err["loc"][:1] == ("figures",) for err in e.errors()) else path) from None
+    except TypeError as e:
+        raise ContractError(f"{path}: {e}") from None
 
 
 @functools.cache
 def sources(transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, Source]:
     """All sources by id, in a stable order."""
+    value_sets = _value_sets(transforms_dir)
     found = {}
     for folder in sorted(p.parent for p in transforms_dir.glob("*/source.yaml")):
-        source = _load_source(folder)
-        found[source.source_id] = source
+        found[folder.name] = load_source(folder, value_sets)
+    declared: dict[str, list[str]] = {}
+    for s in found.values():
+        for f in s.figures:
+            declared.setdefault(f.figure_id, []).append(str(transforms_dir / s.source_id / "figures.yaml"))
+    twice = {figure_id: files for figure_id, files in declared.items() if len(files) > 1}
+    if twice:
+        raise ContractError("; ".join(f"figure_id {figure_id} is declared in more than one file: {' and '.join(files)}"
+                                      for figure_id, files in sorted(twice.items())))
     return found
 
 

@@ -1,4 +1,9 @@
-"""Demo inbox: a reproducible year of monthly exports of all twelve sources, as SPEC.md describes them."""
+"""Demo inbox: a reproducible year of monthly exports of every source, as SPEC.md describes them.
+
+The twelve sources of the 2023 report each have a generator of their own that reproduces the
+report's figures exactly (GENERATORS). A source added since gets rows from its contract alone
+(`from_contract`), so that adding a source is adding a folder under transforms/, demo data included.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +18,9 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 import openpyxl
 from openpyxl.writer.excel import ExcelWriter
 
-from reportpipe.contracts import sources
+from reportpipe.contracts import Column, Source, sources
 
 FIGURES_CSV = Path(__file__).resolve().parents[2] / "reference" / "figures_2023.csv"
-
-# The format each source's system delivers (names, columns and prefixes come from the contracts).
-FORMATS = {
-    "work_orders": "csv", "penalty_cases": "xlsx", "inspections": "csv", "patrol_logs": "xlsx",
-    "petitions": "csv", "petition_receptions": "csv", "disputes": "xlsx", "mediations": "csv",
-    "supplies": "csv", "npc_items": "xlsx", "litigation": "csv", "activity_ledger": "xlsx",
-}
 
 ALL_MONTHS = range(1, 13)
 # CSV encoding per source, and the months in which the exporting system wrote another one.
@@ -517,6 +515,50 @@ def activity_ledger(fig: dict, year: int, rng: random.Random) -> list[dict]:
     return number(rows, "活动日期", "台账编号", f"TZ-{year}-{{:04d}}")
 
 
+# A source of the report: its generator, reproducing the report's figures, and the format its system delivers.
+GENERATORS = {
+    "work_orders": (work_orders, "csv"), "penalty_cases": (penalty_cases, "xlsx"), "inspections": (inspections, "csv"),
+    "patrol_logs": (patrol_logs, "xlsx"), "petitions": (petitions, "csv"),
+    "petition_receptions": (petition_receptions, "csv"), "disputes": (disputes, "xlsx"), "mediations": (mediations, "csv"),
+    "supplies": (supplies, "csv"), "npc_items": (npc_items, "xlsx"), "litigation": (litigation, "csv"),
+    "activity_ledger": (activity_ledger, "xlsx"),
+}
+# A source without a generator: about this many rows a month, optional cells empty this often.
+CONTRACT_ROWS_PER_MONTH = 30
+CONTRACT_EMPTY = 0.1
+
+
+def contract_cell(column: Column, year: int, month: int, rng: random.Random):
+    """A value the contract allows in the column, in the given month where it is a date."""
+    if column.values is not None:
+        return rng.choice(column.values)
+    if column.type == "text":
+        return person(rng) if column.personal else f"{column.name}{rng.randint(1, 99)}"
+    if column.type == "integer":
+        return rng.randint(1, 20)  # a count or a quantity: SPEC's counts are positive
+    if column.type == "number":
+        return f"{rng.uniform(1, 1000):.2f}"
+    if column.type == "yesno":
+        return rng.choice(("是", "否"))
+    return day_in(year, month, rng) if column.type == "date" else moment_in(year, month, rng)
+
+
+def from_contract(source: Source, year: int, rng: random.Random) -> list[dict]:
+    """A year of rows for a source without a generator, from its contract alone: cells of each column's
+    type and value set, optional ones empty now and then, the reference date in the row's month, a
+    running key unique across years."""
+    key = source.key
+    rows = []
+    for month in month_slots(12 * CONTRACT_ROWS_PER_MONTH, rng):
+        rows.append({c.name: None if c.key or (not c.is_required and c.column != source.reference_date
+                                                and rng.random() < CONTRACT_EMPTY)
+                     else contract_cell(c, year, month, rng) for c in source.columns})
+    rows.sort(key=lambda r: r[source.column(source.reference_date).name])
+    for i, row in enumerate(rows, 1):
+        row[key.name] = year * 100_000 + i if key.type == "integer" else f"{source.file_prefix}-{year}-{i:05d}"
+    return rows
+
+
 # ---- writing the files ---------------------------------------------------------------------
 
 def file_look(source: str, year: int, month: int):
@@ -574,15 +616,15 @@ def write_xlsx(path: Path, layout: tuple, year: int, month: int, columns: list[s
 
 
 def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
-    """Write a year of monthly exports for all twelve sources; return the files written."""
+    """Write a year of monthly exports for every source; return the files written."""
     fig = read_figures()
     written = []
-    for source, ext in FORMATS.items():
-        contract = sources()[source]
+    for source, contract in sources().items():
         prefix, columns = contract.file_prefix, [c.name for c in contract.columns]
         ref = contract.column(contract.reference_date).name
-        generate = globals()[source]  # one generator function per source, named for it
-        rows = generate(fig, year, random.Random(f"{source}/{year}"))
+        rng = random.Random(f"{source}/{year}")
+        generate, ext = GENERATORS.get(source, (None, "csv"))
+        rows = generate(fig, year, rng) if generate else from_contract(contract, year, rng)
         folder = Path(inbox) / source
         folder.mkdir(parents=True, exist_ok=True)
         for month in ALL_MONTHS:
@@ -594,7 +636,7 @@ def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
                 path = folder / f"{prefix}_{year}{month:02d}{f'_v{version}' if version > 1 else ''}.{ext}"
                 render = file_look(source, year, month)
                 if ext == "csv":
-                    encoding, exceptions = ENCODINGS[source]
+                    encoding, exceptions = ENCODINGS.get(source, ("utf-8", {}))
                     write_csv(path, exceptions.get(month, encoding), columns, version_rows, render)
                 else:
                     write_xlsx(path, XLSX_LAYOUT[source], year, month, columns, version_rows, render)

@@ -14,9 +14,12 @@ from pathlib import Path
 import duckdb
 
 from reportpipe.contracts import Figure, Source, figures, sources
-from reportpipe.staging import literal
+from reportpipe.models import fct_model
+from reportpipe.sql import literal
 
-YEAR_OF_MONTH = "CAST(left(month, 4) AS INTEGER)"
+YEAR_OF_MONTH = "CAST(year(month) AS INTEGER)"
+# Characters that make Excel read a CSV cell as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def aggregate_sql(figure: Figure) -> str:
@@ -59,8 +62,7 @@ def figure_sql(figure: Figure, monthly: bool = False, year: int | None = None) -
 
 def build_business_tables(con: duckdb.DuckDBPyConnection, all_sources: dict[str, Source]) -> None:
     for source in all_sources.values():
-        body = source.fct_sql or f"SELECT * FROM stg_{source.source_id}"
-        con.execute(f"CREATE OR REPLACE VIEW fct_{source.source_id} AS {body}")
+        con.execute(f"CREATE OR REPLACE VIEW fct_{source.source_id} AS {fct_model(source)}")
 
 
 def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -75,18 +77,33 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
         monthly.append(f"SELECT year, month, {literal(f.figure_id)} AS figure_id, value FROM ({figure_sql(f, monthly=True)})")
+    # Provisional: a month of the figure's year is missing, its latest delivery was rejected,
+    # or its history flagged it and nobody has accepted it yet; the reason says which.
     completeness = """
-        SELECT source_id, year, count(loaded_version) AS months_loaded, count(rejected_version) AS months_rejected
+        SELECT source_id, year, count(loaded_version) AS months_loaded,
+               list(strftime(month, '%Y-%m') || ' v' || rejected_version ORDER BY month)
+                   FILTER (WHERE rejected_version IS NOT NULL) AS rejected,
+               list(anomaly ORDER BY month) FILTER (WHERE anomaly IS NOT NULL AND accepted_note IS NULL) AS anomalies
         FROM month_status GROUP BY ALL
     """
-    # Provisional: a month of the figure's year is missing, or its latest delivery was rejected.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE report_figures AS
-        SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
-               coalesce(c.months_loaded, 0) AS months_loaded,
-               coalesce(c.months_loaded, 0) < 12 OR coalesce(c.months_rejected, 0) > 0 AS is_provisional
-        FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN ({completeness}) c USING (source_id, year)
+        WITH c AS ({completeness}),
+        why AS (
+            SELECT source_id, year, months_loaded, nullif(concat_ws('; ',
+                CASE WHEN months_loaded < 12 THEN months_loaded || ' of 12 months loaded' END,
+                CASE WHEN len(rejected) > 0 THEN 'latest delivery rejected: ' || array_to_string(rejected, ', ') END,
+                CASE WHEN len(anomalies) > 0 THEN array_to_string(anomalies, '; ') END), '') AS reason
+            FROM c
+        )
+        SELECT * EXCLUDE (provisional_reason), provisional_reason IS NOT NULL AS is_provisional, provisional_reason
+        FROM (
+            SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
+                   coalesce(why.months_loaded, 0) AS months_loaded,
+                   CASE WHEN why.source_id IS NULL THEN '0 of 12 months loaded' ELSE why.reason END AS provisional_reason
+            FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN why USING (source_id, year)
+        ) f
         ORDER BY f.year, f.figure_id
         """
     )
@@ -111,6 +128,7 @@ class Explanation:
     value: float | None  # computed now by running sql
     published: float | None  # report_figures.value
     is_provisional: bool
+    reason: str | None  # why it is provisional
     missing: list[str]  # months of the year without a loaded file
     rejected: list[str]  # months whose latest delivery was rejected, as "YYYY-MM vN"
     files: list[tuple[str, str, int, str, int]]  # month, file name, version, sha256, rows
@@ -132,12 +150,10 @@ class Explanation:
                else f"   DIFFERS from report_figures: {shown(self.published)}"),
         ]
         if self.is_provisional:
-            why = [f"{12 - len(self.missing)} of 12 months loaded"]
+            why = [self.reason or ""]
             if self.missing:
                 why.append(f"missing {', '.join(self.missing)}")
-            if self.rejected:
-                why.append(f"latest delivery rejected: {', '.join(self.rejected)}")
-            lines.append(f"status      PROVISIONAL: {'; '.join(why)}")
+            lines.append(f"status      PROVISIONAL: {'; '.join(w for w in why if w)}")
         else:
             lines.append("status      final: 12 of 12 months loaded, no rejected delivery pending")
         lines += ["", "SQL (run it against report.duckdb):", textwrap.indent(self.sql, "    "), ""]
@@ -153,7 +169,8 @@ class Explanation:
 def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explanation:
     """Recompute a published figure in report.duckdb and gather what it depends on."""
     published = con.execute(
-        "SELECT value, is_provisional FROM report_figures WHERE figure_id = ? AND year = ?", [figure.figure_id, year]
+        "SELECT value, is_provisional, provisional_reason FROM report_figures WHERE figure_id = ? AND year = ?",
+        [figure.figure_id, year]
     ).fetchall()
     if not published:
         years = [y for y, in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY 1").fetchall()]
@@ -161,14 +178,15 @@ def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explan
     sql = textwrap.dedent(figure_sql(figure, year=year)).strip()
     computed = con.execute(sql).fetchall()
     months = con.execute(
-        "SELECT month, loaded_version, rejected_version FROM month_status WHERE source_id = ? AND year = ? ORDER BY month",
+        "SELECT strftime(month, '%Y-%m'), loaded_version, rejected_version FROM month_status"
+        " WHERE source_id = ? AND year = ? ORDER BY month",
         [figure.source_id, year],
     ).fetchall()
     loaded = {m for m, version, _ in months if version is not None}
     files = con.execute(
-        "SELECT month, regexp_extract(path, '[^/]+$'), version, sha256, rows FROM loaded_months"
-        " WHERE source_id = ? AND left(month, 4) = ? ORDER BY month",
-        [figure.source_id, str(year)],
+        "SELECT strftime(month, '%Y-%m'), regexp_extract(path, '[^/]+$'), version, sha256, rows FROM loaded_months"
+        " WHERE source_id = ? AND year(month) = ? ORDER BY month",
+        [figure.source_id, year],
     ).fetchall()
     return Explanation(
         figure=figure,
@@ -177,6 +195,7 @@ def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explan
         value=computed[0][1] if computed else None,
         published=published[0][0],
         is_provisional=published[0][1],
+        reason=published[0][2],
         missing=[m for m in (f"{year}-{n:02d}" for n in range(1, 13)) if m not in loaded],
         rejected=[f"{m} v{r}" for m, _, r in months if r is not None],
         files=files,
@@ -223,5 +242,12 @@ def write_contributing_rows(con: duckdb.DuckDBPyConnection, figure: Figure, year
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(d[0] for d in result.description)
-        writer.writerows(rows)
+        writer.writerows([neutralised(v) for v in row] for row in rows)
     return len(rows)
+
+
+def neutralised(value):
+    """A delivered text cell as Excel will show it, never evaluate it: a leading ' (OWASP, CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value

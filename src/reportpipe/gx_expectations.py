@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from great_expectations.execution_engine import PandasExecutionEngine
+import sqlalchemy as sa
+from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics.map_metric_provider import (
     ColumnMapMetricProvider,
@@ -48,6 +49,16 @@ class ColumnValuesValidChineseIdNumber(ColumnMapMetricProvider):
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column: pd.Series, **kwargs) -> pd.Series:
         return pd.Series(valid_id_numbers(column), index=column.index)
+
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column, **kwargs):
+        # The same rule in SQL (DuckDB's functions), so it runs where the month is staged.
+        text = sa.func.upper(column)
+        digits = [sa.func.ascii(sa.func.substr(text, i + 1, 1)) - ord("0") for i in range(17)]
+        total = sum((d * w for d, w in zip(digits, ID_WEIGHTS)), sa.literal(0))
+        expected = sa.func.substr(sa.literal(ID_CHECK_CHARS), sa.func.mod(total, 11) + 1, 1)
+        shaped = sa.func.regexp_full_match(text, sa.literal("[0-9]{17}[0-9X]"))
+        return sa.case((shaped, sa.func.substr(text, 18, 1) == expected), else_=sa.false())
 
 
 class ExpectColumnValuesToBeValidChineseIdNumber(ColumnMapExpectation):

@@ -1,14 +1,15 @@
-"""What the DAG files share: assets, default arguments, the month of a run.
+"""What the DAG files share: assets, pool and queue, default arguments, the month of a run.
 
-Imported at DAG parse time: only airflow.sdk and the standard library here.
+Imported at DAG parse time: only the standard library, pendulum and reportpipe's light
+modules here (Airflow's own objects are imported where they are made).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk.exceptions import AirflowFailException
 
 from reportpipe.alerts import on_failure
 from reportpipe.settings import TIMEZONE
@@ -17,6 +18,11 @@ OWNER = "data-engineering"
 START_DATE = pendulum.datetime(2023, 1, 1, tz=TIMEZONE)
 # The run for month M starts when M has ended (data interval = the calendar month in Beijing).
 MONTHLY_CRON = "0 0 1 * *"
+# Tasks that write the warehouse run one at a time (an Airflow pool of one slot), on the
+# Celery queue served by the worker that holds the warehouse's files.
+WAREHOUSE_POOL = "reportpipe_warehouse"
+WAREHOUSE_QUEUE = "warehouse"
+WAREHOUSE_TASK = {"pool": WAREHOUSE_POOL, "queue": WAREHOUSE_QUEUE}
 DEFAULT_ARGS = {
     "owner": OWNER,
     "retries": 2,
@@ -25,14 +31,8 @@ DEFAULT_ARGS = {
     "max_retry_delay": timedelta(hours=2),
     "on_failure_callback": on_failure,
 }
-
-
-class ExportFailed(AirflowFailException):
-    """A failure that retrying cannot mend (a rejected or missing export); `files` names the file(s)."""
-
-    def __init__(self, message: str, files: list[str]):
-        super().__init__(message)
-        self.files = files
+# A task that meets a CLI refresh holding the warehouse waits this long, then fails and retries.
+WAREHOUSE_WAIT_S = 120
 
 
 def inbox_root():
@@ -51,10 +51,13 @@ def source_asset(source_id: str):
     return Asset(name=f"stg_{source_id}", uri=f"reportpipe://warehouse/stg_{source_id}")
 
 
-def month_of(data_interval_start: pendulum.DateTime | None, override: str | None = None) -> str:
-    """YYYY-MM of the run's data interval in Beijing time, unless an operator named one."""
+def month_of(data_interval_start: pendulum.DateTime | None, override: str | None = None) -> dt.date:
+    """The month of a run: its data interval in Beijing time, unless an operator named one (YYYY-MM)."""
     if override:
-        return override
+        return dt.date(int(override[:4]), int(override[5:7]), 1)
     if data_interval_start is None:  # a manual run without a logical date
-        raise ExportFailed("this run has no data interval: trigger it with the param month (YYYY-MM)", files=[])
-    return pendulum.instance(data_interval_start).in_timezone(TIMEZONE).format("YYYY-MM")
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("this run has no data interval: trigger it with the param month (YYYY-MM)")
+    start = pendulum.instance(data_interval_start).in_timezone(TIMEZONE)
+    return dt.date(start.year, start.month, 1)

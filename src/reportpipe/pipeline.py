@@ -1,37 +1,49 @@
 """The pipeline's operations: the one implementation the CLI, the DAGs and the tests call.
 
-- `ingest_month(source, month)`: decide which delivered file holds the month's
-  truth, validate it and replace the month's rows in one transaction.
-- `refresh_statistics()`: rebuild business and report tables, then publish.
-- `run()`: both, for every source-month found in the inbox.
+- `ingest_month(source, month, paths)`: decide which delivered file holds the month's
+  truth, read, type and validate it where it is staged, and replace the month's rows in
+  one transaction. Raises RejectedExport when a file was rejected (after loading what
+  was good). The ingest DAG's load_month task and `reportpipe run` both call it.
+- `refresh_statistics()`: rebuild business and report tables, check them, publish.
+- `run()`: every source-month found in the inbox, then the statistics.
+- `rebuild()`: stg_ again from raw_ (new typing rules, a rotated personal-data key).
+
+A file's own faults (unreadable, hostile, breaking the contract) reject that file and
+nothing else; faults of the warehouse (busy, corrupt, disk full) stop the work with a
+WarehouseError that says what to do, and leave the published file as it was.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from reportpipe import revisions, settings, staging, validation, warehouse
+from reportpipe import history, models, readers, revisions, settings, validation, warehouse
 from reportpipe.contracts import Source, sources
 from reportpipe.figures import build_report_tables
-from reportpipe.inbox import Export, Stray, scan, sha256
-from reportpipe.readers import ExportFormatError
+from reportpipe.inbox import Export, Stray, classify, scan, sha256
+from reportpipe.problems import FILE, FORMAT, VERSION, Problem, RejectedExport, Unreadable, shown
 from reportpipe.reconcile import reconcile
+from reportpipe.sql import quote
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_LINES = 50
+# Files at least this big say how far each step has come.
+BIG_FILE_ROWS = 100_000
 
 
-class RejectedExport(RuntimeError):
-    """A delivered file broke the contract; the month keeps its earlier good version."""
+@dataclass
+class Progress:
+    """Where long work reports to: `step` for a passing state (a terminal line), `line` for a result."""
 
-    def __init__(self, message: str, files: list[str]):
-        super().__init__(message)
-        self.files = files
+    line: Callable[[str], None] = log.info
+    step: Callable[[str], None] = lambda text: None
 
 
 @dataclass
@@ -39,14 +51,14 @@ class FileOutcome:
     export: Export
     status: str  # loaded | rejected | duplicate | superseded | current
     rows: int | None = None
-    problems: list[staging.Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     evidence: object = None  # key of the stored GX validation result
 
     def describe(self) -> str:
         e = self.export
-        text = f"{e.source_id} {e.month} v{e.version} {e.name}: {self.status}"
+        text = f"{e.source_id} {e.period} v{e.version} {shown(e.name)}: {self.status}"
         if self.rows is not None:
-            text += f" ({self.rows} rows)"
+            text += f" ({self.rows:,} rows)"
         if self.problems:
             text += "\n" + "\n".join(f"  {p}" for p in self.problems[:MAX_MESSAGE_LINES])
             if len(self.problems) > MAX_MESSAGE_LINES:
@@ -67,152 +79,192 @@ class RunReport:
 
 def _log(con: duckdb.DuckDBPyConnection, export: Export, digest: str, status: str, rows: int | None,
          message: str | None, file_id: int | None = None) -> None:
+    """Write a decision to intake_log, once: deciding the same about the same file again adds nothing."""
+    if status != "loaded":
+        last = con.execute(
+            "SELECT status, message FROM intake_log WHERE path = ? AND sha256 = ? AND month = ?"
+            " ORDER BY logged_at DESC LIMIT 1", [str(export.path), digest, export.month]).fetchall()
+        if last == [(status, message)]:
+            return
     if file_id is None:
-        file_id = con.execute("SELECT nextval('file_id_seq')").fetchall()[0][0]
+        file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
     con.execute(
         "INSERT INTO intake_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
         [file_id, str(export.path), digest, export.source_id, export.month, export.version, rows, status, message],
     )
 
 
-def _log_once(con: duckdb.DuckDBPyConnection, export: Export, digest: str, status: str, message: str) -> None:
-    """Record a decision that changes nothing, once, however often the inbox is re-read."""
-    seen = con.execute(
-        "SELECT 1 FROM intake_log WHERE path = ? AND sha256 = ? AND status = ? AND month = ?",
-        [str(export.path), digest, status, export.month],
-    ).fetchall()
-    if not seen:
-        _log(con, export, digest, status, None, message)
-
-
-def check_export(con: duckdb.DuckDBPyConnection, export: Export, source: Source,
-                 loaded: str | None) -> tuple[int | None, validation.Validation]:
-    """Stage a file into `incoming` and validate it (`loaded`: the table of earlier months)."""
-    try:
-        header, rows = staging.stage(con, export)
-    except ExportFormatError as e:
-        problem = staging.Problem(export.name, None, None, "format", str(e).removeprefix(f"{export.name}: "))
-        return None, validation.Validation(success=False, problems=[problem])
-    return rows, validation.validate(con, source, export, header, loaded)
-
-
 def _record_validation(con: duckdb.DuckDBPyConnection, export: Export, digest: str, rows: int | None,
                        checked: validation.Validation) -> None:
+    if not checked.expectations:  # the file could not be read: no expectation ran
+        return
     con.executemany(
-        "INSERT INTO validation_runs VALUES (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [str(export.path), digest, export.source_id, export.month, export.version, export.source_id,
-             kind, column, success, unexpected, rows]
-            for kind, column, success, unexpected in checked.expectations
-        ],
+        "INSERT INTO validation_runs VALUES (now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[str(export.path), digest, export.source_id, export.month, export.version, export.source_id,
+          kind_of, column, kind, success, unexpected, rows]
+         for kind_of, kind, column, success, unexpected in checked.expectations],
     )
 
 
-def _load(con: duckdb.DuckDBPyConnection, export: Export, digest: str, source: Source) -> FileOutcome:
-    pii_key = settings.pii_key()  # before any work: without it nothing can load
-    warehouse.ensure_source_tables(con, source)
-    rows, checked = check_export(con, export, source, f"stg_{source.source_id}")
-    evidence = validation.store(checked, source, export, digest) if checked.result is not None else None
-    if not checked.success:
-        _record_validation(con, export, digest, rows, checked)
-        _log(con, export, digest, "rejected", rows, "\n".join(map(str, checked.problems[:MAX_MESSAGE_LINES])))
-        con.execute("DROP TABLE IF EXISTS incoming")
-        return FileOutcome(export, "rejected", rows, checked.problems, evidence)
-    sid = source.source_id
+def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, export: Export,
+          progress: Progress | None = None) -> tuple[int | None, validation.Validation]:
+    """Stage the file in the (empty) scratch database, type it once (scratch.typed) and validate that.
+
+    Faults of the file become problems; faults of the warehouse (disk, memory) propagate.
+    """
+    progress = progress or Progress()
+    if export.refused:  # named like an export, but not a regular file inside the inbox: never read
+        return None, validation.Validation(success=False, problems=[Problem(export.name, None, None, FILE, export.refused)])
+    started = time.monotonic()
+    progress.step(f"reading {shown(export.name)} …")
+    try:
+        staged = readers.stage(con, export.path, export.name)
+        read_s = time.monotonic() - started
+        progress.step(f"typing {staged.rows:,} rows of {shown(export.name)} …")
+        con.execute(f"CREATE TABLE scratch.typed AS {models.validation_select(source, staged.header, export.period)}")
+        typed_at = time.monotonic()
+        progress.step(f"validating {staged.rows:,} rows of {shown(export.name)} …")
+        checked = validation.validate(con, warehouse_dir, source, export.name, export.month, staged.header)
+    except Unreadable as e:
+        return None, validation.Validation(success=False, problems=e.problems)
+    except (duckdb.IOException, duckdb.OutOfMemoryException, MemoryError, OSError):
+        raise
+    except Exception as e:  # the file made a reader or the engine fail: its fault, and only its
+        if warehouse.is_disk_full(e):
+            raise
+        log.exception("reading or validating %s failed", export.path)
+        problem = Problem(export.name, None, None, FORMAT, f"cannot be read or validated ({type(e).__name__}: "
+                                                           f"{str(e).splitlines()[0] if str(e) else ''})")
+        return None, validation.Validation(success=False, problems=[problem])
+    if staged.rows >= BIG_FILE_ROWS:
+        progress.line(f"{shown(export.name)}: read {staged.rows:,} rows in {read_s:.1f} s, typed in "
+                      f"{typed_at - started - read_s:.1f} s, validated {len(checked.expectations)} expectations in "
+                      f"{time.monotonic() - typed_at:.1f} s")
+    return staged.rows, checked
+
+
+def _replace_month(w: warehouse.Writer, source: Source, export: Export, digest: str, rows: int,
+                   checked: validation.Validation) -> None:
+    """The month's rows from the validated file, in one transaction: all of them or none."""
+    con, sid = w.con, source.source_id
     con.execute("BEGIN TRANSACTION")
     try:
-        file_id = con.execute("SELECT nextval('file_id_seq')").fetchall()[0][0]
+        file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
         con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
-        con.execute(
-            f"INSERT INTO raw_{sid} BY NAME SELECT {file_id} AS file_id, ? AS month, * FROM incoming", [export.month]
-        )
+        delivered = ", ".join(quote(c.name) for c in source.columns)
+        con.execute(f"INSERT INTO raw_{sid} BY NAME SELECT {file_id} AS file_id, ?::DATE AS month, source_row, "
+                    f"{delivered} FROM scratch.incoming", [export.month])
         con.execute(f"DELETE FROM stg_{sid} WHERE month = ?", [export.month])
-        stg = staging.typed_sql(source, pii_key, export.month, file_id)
-        con.execute(f"INSERT INTO stg_{sid} BY NAME {stg}")
+        typed = f"SELECT {file_id}::BIGINT AS file_id, DATE '{export.month:%Y-%m-%d}' AS month, * FROM scratch.typed"
+        con.execute(f"INSERT INTO stg_{sid} BY NAME {models.stg_select(source, typed)}")
         _record_validation(con, export, digest, rows, checked)
         _log(con, export, digest, "loaded", rows, None, file_id)
         con.execute("DELETE FROM loaded_months WHERE source_id = ? AND month = ?", [sid, export.month])
-        con.execute(
-            "INSERT INTO loaded_months VALUES (?, ?, ?, ?, ?, ?, ?, now())",
-            [sid, export.month, file_id, export.version, digest, str(export.path), rows],
-        )
+        con.execute("INSERT INTO loaded_months VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+                    [sid, export.month, file_id, export.version, digest, str(export.path), rows])
+        history.check_month(con, source, export.month)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        con.execute("DROP TABLE IF EXISTS incoming")
+
+
+def _load(w: warehouse.Writer, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
+    w.fresh_scratch()
+    rows, checked = check(w.con, w.folder, source, export, progress)
+    evidence = None
+    if checked.result is not None:
+        evidence = validation.store(checked, source, w.folder, export.name, export.month, digest)
+    if not checked.success:
+        _record_validation(w.con, export, digest, rows, checked)
+        _log(w.con, export, digest, "rejected", rows, "\n".join(map(str, checked.problems[:MAX_MESSAGE_LINES])))
+        return FileOutcome(export, "rejected", rows, checked.problems, evidence)
+    progress.step(f"loading {rows:,} rows of {shown(export.name)} …")
+    _replace_month(w, source, export, digest, rows, checked)
     return FileOutcome(export, "loaded", rows, evidence=evidence)
 
 
-def decide_month(con: duckdb.DuckDBPyConnection, exports: list[Export], source: Source) -> list[FileOutcome]:
+def decide_month(w: warehouse.Writer, source: Source, exports: list[Export], progress: Progress) -> list[FileOutcome]:
     """Load the highest valid version of one source-month, unless it is loaded already."""
-    current = con.execute(
-        "SELECT version, sha256 FROM loaded_months WHERE source_id = ? AND month = ?",
-        [source.source_id, exports[0].month],
-    ).fetchall()
+    con = w.con
+    warehouse.ensure_source_tables(con, source)
+    current = con.execute("SELECT version, sha256 FROM loaded_months WHERE source_id = ? AND month = ?",
+                          [source.source_id, exports[0].month]).fetchall()
     current = current[0] if current else None
     outcomes = []
-    ordered = sorted(exports, key=lambda e: (-e.version, e.name))
+    for e in exports:
+        if e.refused:
+            _, checked = check(con, w.folder, source, e)
+            _log(con, e, "", "rejected", None, str(checked.problems[0]))
+            outcomes.append(FileOutcome(e, "rejected", problems=checked.problems))
+    ordered = sorted((e for e in exports if not e.refused), key=lambda e: (-e.version, e.name))
     digests = {e: sha256(e.path) for e in ordered}
+    tried = []
     for e in ordered:
         rivals = {digests[o] for o in ordered if o.version == e.version}
         if len(rivals) > 1:
-            message = f"{len(rivals)} different files claim {e.month} version {e.version}: deliver a higher _vN"
-            problem = staging.Problem(e.name, None, None, "version", message)
+            message = f"{len(rivals)} different files claim {e.period} version {e.version}: deliver a higher _vN"
+            problem = Problem(e.name, None, None, VERSION, message)
             _log(con, e, digests[e], "rejected", None, str(problem))
             outcomes.append(FileOutcome(e, "rejected", problems=[problem]))
+            tried.append(e)
             continue
         if current and digests[e] == current[1]:
             outcomes.append(FileOutcome(e, "current"))
+            tried.append(e)
             break
         if current and e.version < current[0]:
             break
-        outcome = _load(con, e, digests[e], source)
+        outcome = _load(w, source, e, digests[e], progress)
         outcomes.append(outcome)
+        tried.append(e)
         if outcome.status == "loaded":
             current = (e.version, digests[e])
             break
     # Files below the one that holds the month are not read: they change nothing.
-    for e in ordered[len(outcomes):]:
-        if digests[e] == current[1]:
-            _log_once(con, e, digests[e], "duplicate", "same bytes as the loaded file")
+    for e in ordered:
+        if e in tried:
+            continue
+        if current and digests[e] == current[1]:
+            _log(con, e, digests[e], "duplicate", None, "same bytes as the loaded file")
             outcomes.append(FileOutcome(e, "duplicate"))
-        else:
-            _log_once(con, e, digests[e], "superseded", f"version {current[0]} holds {e.month}")
+        elif current:
+            _log(con, e, digests[e], "superseded", None, f"version {current[0]} holds {e.period}")
             outcomes.append(FileOutcome(e, "superseded"))
     return outcomes
 
 
-def ingest_month(source_id: str, month: str, inbox: Path | None = None, warehouse_dir: Path | None = None) -> list[FileOutcome]:
-    """Ingest one source-month from the inbox; raise RejectedExport when a file was rejected."""
-    inbox = inbox or settings.inbox_dir()
-    warehouse_dir = warehouse_dir or settings.warehouse_dir()
+def ingest_month(source_id: str, month: dt.date, paths: list[Path], warehouse_dir: Path | None = None,
+                 progress: Progress | None = None, wait_s: float = 3600) -> list[FileOutcome]:
+    """Ingest one source-month from its delivered files; raise RejectedExport when a file was rejected."""
+    warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
+    progress = progress or Progress()
     source = sources()[source_id]
-    exports = [e for e in scan(inbox, {source_id: source})[0] if e.month == month]
+    exports = [e for e in (classify(Path(p), source) for p in paths) if isinstance(e, Export) and e.month == month]
     if not exports:
         return []
-    with warehouse.work(warehouse_dir) as con:
-        outcomes = decide_month(con, exports, source)
+    with warehouse.writer(warehouse_dir, wait_s, on_wait=progress.line) as w:
+        w.use_pii_key()  # before any work: without it nothing can load
+        outcomes = decide_month(w, source, exports, progress)
     for o in outcomes:
         log.info(o.describe())
     rejected = [o for o in outcomes if o.status == "rejected"]
     if rejected:
-        # Published results get their Data Docs with the statistics; a rejection publishes nothing.
-        docs = validation.build_data_docs([o.evidence for o in rejected if o.evidence])
-        raise RejectedExport("\n".join(o.describe() for o in rejected) + f"\nData Docs: {docs}",
-                             files=[o.export.name for o in rejected])
+        raise RejectedExport("\n".join(o.describe() for o in rejected), files=[o.export.name for o in rejected],
+                             outcomes=outcomes)
     return outcomes
 
 
-def refresh_statistics(warehouse_dir: Path | None = None) -> Path:
+def refresh_statistics(warehouse_dir: Path | None = None, on_wait: Callable[[str], None] | None = None,
+                       wait_s: float = 3600) -> Path:
     """Rebuild the business and report tables and publish report.duckdb; its path."""
-    warehouse_dir = warehouse_dir or settings.warehouse_dir()
-    with warehouse.work(warehouse_dir) as con:
-        return _refresh(con, warehouse_dir)
+    warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
+    with warehouse.writer(warehouse_dir, wait_s, on_wait=on_wait) as w:
+        return _refresh(w)
 
 
-def _refresh(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> Path:
+def _refresh(w: warehouse.Writer) -> Path:
+    con = w.con
     for source in sources().values():
         warehouse.ensure_source_tables(con, source)
     con.execute("BEGIN TRANSACTION")
@@ -225,30 +277,70 @@ def _refresh(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> Path:
     except BaseException:
         con.execute("ROLLBACK")  # the last good build stays, and so does the published file
         raise
-    return warehouse.publish(con, warehouse_dir)
+    return warehouse.publish(con, w.folder)
 
 
-def run(inbox: Path, warehouse_dir: Path, progress: Callable[[str], None] = print) -> RunReport:
+def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> RunReport:
     """Ingest every source-month in the inbox, month by month, then publish the statistics."""
+    progress = progress or Progress()
     all_sources = sources()
     exports, strays = scan(inbox, all_sources)
     report = RunReport(strays=strays)
     for stray in strays:
-        progress(f"skipped {stray.path}: {stray.reason}")
-    by_month: dict[str, dict[str, list[Export]]] = {}
+        progress.line(str(stray))
+    by_month: dict[dt.date, dict[str, list[Export]]] = {}
     for e in exports:
         by_month.setdefault(e.month, {}).setdefault(e.source_id, []).append(e)
-    with warehouse.work(warehouse_dir) as con:
-        for month in sorted(by_month):
-            outcomes = []
-            for source_id, month_exports in sorted(by_month[month].items()):
-                outcomes += decide_month(con, month_exports, all_sources[source_id])
-            loaded = sum(o.status == "loaded" for o in outcomes)
-            rejected = [o for o in outcomes if o.status == "rejected"]
-            progress(f"{month}: {loaded} loaded, {len(rejected)} rejected, {len(by_month[month])} sources")
-            for o in rejected:
-                progress(o.describe())
-            report.outcomes += outcomes
-        _refresh(con, warehouse_dir)
-    report.data_docs = validation.build_data_docs()
+    for month in sorted(by_month):
+        outcomes = []
+        for source_id, month_exports in sorted(by_month[month].items()):
+            try:
+                outcomes += ingest_month(source_id, month, [e.path for e in month_exports], warehouse_dir, progress)
+            except RejectedExport as e:
+                outcomes += e.outcomes
+        loaded = sum(o.status == "loaded" for o in outcomes)
+        rejected = [o for o in outcomes if o.status == "rejected"]
+        progress.line(f"{month:%Y-%m}: {loaded} loaded, {len(rejected)} rejected, {len(by_month[month])} sources")
+        report.outcomes += outcomes
+    progress.step("building and publishing the report tables …")
+    refresh_statistics(warehouse_dir, on_wait=progress.line)
+    report.data_docs = validation.build_data_docs(warehouse_dir)
     return report
+
+
+def rebuild(warehouse_dir: Path | None = None, progress: Progress | None = None) -> Path:
+    """Rebuild every stg_ table from raw_ (typing rules and the personal-data key of today), then publish."""
+    warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
+    progress = progress or Progress()
+    with warehouse.writer(warehouse_dir, on_wait=progress.line) as w:
+        w.use_pii_key()
+        w.con.execute("BEGIN TRANSACTION")
+        try:
+            for source in sources().values():
+                warehouse.ensure_source_tables(w.con, source)
+                progress.step(f"rebuilding stg_{source.source_id} …")
+                w.con.execute(f"DELETE FROM stg_{source.source_id}")
+                w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source)}")
+            w.con.execute("COMMIT")
+        except BaseException:
+            w.con.execute("ROLLBACK")
+            raise
+        return _refresh(w)
+
+
+def accept(warehouse_dir: Path, source_id: str, month: dt.date, note: str,
+           on_wait: Callable[[str], None] | None = None) -> str:
+    """Accept the history flags of a loaded month (checked with the sending office), then publish; the flags."""
+    if source_id not in sources():
+        raise LookupError(f"no source {source_id!r}: the sources are {', '.join(sources())}")
+    with warehouse.writer(Path(warehouse_dir), on_wait=on_wait) as w:
+        flags = w.con.execute(
+            "SELECT file_id, string_agg(reason, '; ' ORDER BY subject NULLS FIRST) FROM month_checks c"
+            " JOIN loaded_months l USING (source_id, month, file_id)"
+            " WHERE source_id = ? AND month = ? AND flagged GROUP BY ALL", [source_id, month]).fetchall()
+        if not flags:
+            raise LookupError(f"{source_id} {month:%Y-%m} has no history flag to accept (`reportpipe status` shows them)")
+        (file_id, reasons), = flags
+        w.con.execute("INSERT INTO acceptances VALUES (?, ?, ?, ?, now())", [source_id, month, file_id, note])
+        _refresh(w)
+    return reasons

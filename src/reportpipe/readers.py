@@ -1,9 +1,16 @@
-"""Read one export file into Arrow batches of text, whatever its format.
+"""Read one export file into the table `scratch.incoming`: its cells as delivered, as text.
 
-Every reader yields the file's columns as delivered (strings, untrimmed) plus
-`source_row`: the row number a person sees when opening the file (header = the
-row above the first record). Typing and trimming happen later, in SQL, so that
+The table has `source_row` (the row a person sees when opening the file: the header is
+row 1 of a CSV; an XLSX keeps Excel's numbering) and one VARCHAR column per header
+column, untrimmed. Typing and trimming happen later, in SQL (reportpipe.models), so that
 a bad cell can be reported with its original text.
+
+Everything a file can do wrong at this level is an `Unreadable` naming the file and,
+where there is one, the row, column and byte: the encoding (UTF-8, UTF-8 with BOM or
+GB18030 are allowed, SPEC.md), NUL bytes, malformed CSV rows, a broken or hostile XLSX
+(refused by its zip directory before anything is inflated), the header, oversized cells.
+A CSV in UTF-8 is read by DuckDB itself; GB18030 (which DuckDB cannot read here) is
+transcoded to UTF-8 on the way, streaming.
 """
 
 from __future__ import annotations
@@ -11,97 +18,302 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
+import os
+import re
+import stat
+import tempfile
+import time
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-BATCH_ROWS = 100_000
+from reportpipe import settings
+from reportpipe.problems import ENCODING, FILE, FORMAT, Problem, Unreadable
+from reportpipe.sql import literal, quote
+
+BATCH_ROWS = 50_000
+CHUNK = 1 << 20
 TOTAL_ROW_MARK = "合计"
+BLANKS = " \t\r\n\u3000\u00a0\ufeff"
+MAX_LINE_BYTES = 64 << 20  # DuckDB refuses longer lines itself; shorter oversized cells are named by row and column
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and the old .xls
+MAX_ZIP_MEMBERS = 10_000
+XML_PROLOG_BYTES = 1 << 20
 
 
-class ExportFormatError(ValueError):
-    """The file cannot be read as an export (encoding, layout, header)."""
+@dataclass(frozen=True)
+class Staged:
+    header: list[str]  # the delivered column names, trimmed, in file order
+    rows: int
+    encoding: str  # utf-8 | gb18030 | xlsx
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) when every byte decodes as UTF-8, else GB18030."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as f:
-        try:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8"
+def _unreadable(name: str, message: str, kind: str = FORMAT, row: int | None = None, column: str | None = None):
+    return Unreadable([Problem(name, row, column, kind, message)])
 
 
-def read_export(path: Path) -> tuple[list[str], pa.RecordBatchReader]:
-    """Header and a stream of text batches (first column `source_row`)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix == ".xlsx":
-        return _read_xlsx(path)
-    raise ExportFormatError(f"{path.name}: unsupported file type {suffix!r} (expected .csv or .xlsx)")
+def open_export(path: Path):
+    """The file, opened without following a symbolic link, checked to be a regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as e:
+        raise _unreadable(path.name, f"cannot be opened: {e.strerror}", FILE) from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise _unreadable(path.name, "not a regular file", FILE)
+    return handle
 
 
-def _schema(header: list[str]) -> pa.Schema:
-    return pa.schema([("source_row", pa.int64())] + [(name, pa.string()) for name in header])
+def _by_fd(handle) -> str:
+    """A path DuckDB can open that is this very file, whatever happens to the name meanwhile."""
+    proc = f"/proc/self/fd/{handle.fileno()}"
+    return proc if os.path.exists(proc) else handle.name
 
 
-def _check_header(path: Path, header: list[str]) -> list[str]:
-    header = [h.strip(" \t\u3000\ufeff") for h in header]
-    seen = set()
-    for i, name in enumerate(header, start=1):
-        if not name:
-            raise ExportFormatError(f"{path.name}: header column {i} is empty")
-        if name in seen:
-            raise ExportFormatError(f"{path.name}: header column {name!r} appears twice")
-        seen.add(name)
+def stage(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Staged:
+    """Read the export at `path` into scratch.incoming; raise Unreadable with the problems."""
+    with open_export(path) as handle:
+        suffix = Path(name).suffix.lower()
+        if suffix == ".csv":
+            return _stage_csv(con, handle, name)
+        if suffix == ".xlsx":
+            return _stage_xlsx(con, handle, name)
+    raise _unreadable(name, f"unsupported file type {suffix!r} (expected .csv or .xlsx)")
+
+
+def check_header(name: str, header: list[str]) -> list[str]:
+    header = [h.strip(BLANKS) for h in header]
+    problems = []
+    for i, column in enumerate(header, start=1):
+        if not column:
+            problems.append(Problem(name, 1, None, FORMAT, f"header column {i} is empty"))
+        elif header.index(column) != i - 1:
+            problems.append(Problem(name, 1, column, FORMAT, f"header column {column!r} appears twice"))
+    if problems:
+        raise Unreadable(problems)
     return header
 
 
-def _read_csv(path: Path) -> tuple[list[str], pa.RecordBatchReader]:
-    encoding = detect_encoding(path)
-    with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
-        first_line = f.readline()
-    if not first_line.strip():
-        raise ExportFormatError(f"{path.name}: no header row")
-    header = _check_header(path, next(csv.reader([first_line])))
-    try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                encoding=encoding, column_names=header, skip_rows=1, block_size=16 << 20
-            ),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as e:
-        raise ExportFormatError(f"{path.name}: {e}") from e
-    schema = _schema(header)
+def _check_cells(con: duckdb.DuckDBPyConnection, name: str, header: list[str]) -> None:
+    """Refuse a cell longer than Excel allows, naming its row and column."""
+    lengths = ", ".join(f"max(length({quote(h)}))" for h in header)
+    longest = con.execute(f"SELECT {lengths} FROM scratch.incoming").fetchone() if header else ()
+    problems = []
+    for column, length in zip(header, longest):
+        if length is not None and length > settings.MAX_CELL_CHARS:
+            row = con.execute(f"SELECT min(source_row) FROM scratch.incoming WHERE length({quote(column)}) > ?",
+                              [settings.MAX_CELL_CHARS]).fetchone()[0]
+            problems.append(Problem(name, row, column, FORMAT,
+                                    f"a cell of {length:,} characters: more than a spreadsheet cell holds "
+                                    f"({settings.MAX_CELL_CHARS:,})"))
+    if problems:
+        raise Unreadable(problems)
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        next_row = 2
-        while True:
+
+# ---------------------------------------------------------------- CSV
+
+
+def _lines(handle, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, bytes) of the file's lines from `start`, each at most MAX_LINE_BYTES."""
+    handle.seek(start)
+    number, offset = 1, start
+    while piece := handle.readline(MAX_LINE_BYTES):
+        yield number, offset, piece
+        offset += len(piece)
+        number += piece.endswith(b"\n")
+
+
+def _encoding(handle, name: str) -> tuple[str, int]:
+    """(encoding, bytes of BOM to skip), decided by the BOM or the first line with non-ASCII bytes."""
+    handle.seek(0)
+    head = handle.read(4)
+    if not head:
+        raise _unreadable(name, "the file is empty (zero bytes): not even a header row")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _unreadable(name, "encoded in UTF-16: SPEC.md allows UTF-8, UTF-8 with BOM or GB18030", ENCODING)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", len(codecs.BOM_UTF8)
+    for number, _, line in _lines(handle):
+        if line.isascii():
+            if number > 1000:
+                break
+            continue
+        for encoding in ("utf-8", "gb18030"):
             try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except pa.ArrowInvalid as e:
-                raise ExportFormatError(f"{path.name}: near row {next_row}: {e}") from e
-            rows = pa.array(range(next_row, next_row + batch.num_rows), pa.int64())
-            next_row += batch.num_rows
-            yield pa.RecordBatch.from_arrays([rows, *batch.columns], schema=schema)
+                line.decode(encoding)
+                return encoding, 0
+            except UnicodeDecodeError:
+                continue
+        bad = next(b for b in line if b >= 0x80)
+        raise _unreadable(name, f"neither UTF-8 nor GB18030 (byte 0x{bad:02x}); SPEC.md allows UTF-8, UTF-8 with "
+                                "BOM or GB18030", ENCODING, row=number)
+    return "utf-8", 0
 
-    return header, pa.RecordBatchReader.from_batches(schema, batches())
+
+def _nul_row(handle) -> int | None:
+    handle.seek(0)
+    offset = 0
+    while chunk := handle.read(CHUNK):
+        at = chunk.find(b"\x00")
+        if at >= 0:
+            return next(n for n, start, line in _lines(handle) if start + len(line) > offset + at)
+        offset += len(chunk)
+    return None
+
+
+def _invalid_bytes(handle, name: str, encoding: str, skip: int, column: str | None = None) -> Unreadable:
+    """The first bytes that do not decode in `encoding`, by row and byte offset."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    size = os.fstat(handle.fileno()).st_size
+    last = (1, skip)
+    for number, offset, piece in _lines(handle, skip):
+        buffered = len(decoder.getstate()[0])
+        try:
+            decoder.decode(piece)
+        except UnicodeDecodeError as e:
+            at = offset - buffered + e.start
+            return _unreadable(name, f"not valid {encoding.upper()}: byte 0x{e.object[e.start]:02x} at byte offset "
+                                     f"{at:,}", ENCODING, row=number, column=column)
+        last = (number, offset)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return _unreadable(name, f"not valid {encoding.upper()}: the file ends in the middle of a character "
+                                 f"(cut off at byte {size:,}?)", ENCODING, row=last[0], column=column)
+    return _unreadable(name, f"not valid {encoding.upper()}", ENCODING, column=column)
+
+
+def _transcoded(handle, name: str, con: duckdb.DuckDBPyConnection) -> Path:
+    """A UTF-8 copy of a GB18030 file in the scratch folder (DuckDB reads only UTF-8 here)."""
+    # Beside the scratch database (the warehouse's disk, cleaned with it), or in the temp folder.
+    scratch = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'scratch'").fetchone()[0]
+    folder = Path(scratch).parent if scratch else Path(tempfile.gettempdir())
+    target = folder / f"transcoded-{os.getpid()}-{time.monotonic_ns()}.csv"
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    handle.seek(0)
+    with target.open("wb") as out:
+        while True:
+            chunk = handle.read(CHUNK)
+            try:
+                out.write(decoder.decode(chunk, final=not chunk).encode("utf-8"))
+            except UnicodeDecodeError:
+                break
+            if not chunk:
+                return target
+    target.unlink()
+    raise _invalid_bytes(handle, name, "gb18030", 0)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, handle, name: str) -> Staged:
+    encoding, skip = _encoding(handle, name)
+    nul = _nul_row(handle)
+    if nul is not None:
+        raise _unreadable(name, "holds a NUL byte (0x00): not a text export", ENCODING, row=nul)
+    handle.seek(skip)
+    first = handle.readline(MAX_LINE_BYTES)
+    try:
+        first_line = first.decode(encoding)
+    except UnicodeDecodeError:
+        raise _invalid_bytes(handle, name, encoding, skip) from None
+    if not first_line.strip(BLANKS):
+        raise _unreadable(name, "no header row (the first line is empty)", row=1)
+    header = check_header(name, next(csv.reader([first_line])))
+    source = _transcoded(handle, name, con) if encoding == "gb18030" else None
+    try:
+        columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in header) + "}"
+        target = str(source) if source else _by_fd(handle)
+        con.execute("DROP TABLE IF EXISTS scratch.incoming")
+        con.execute(
+            f"""CREATE TABLE scratch.incoming AS
+            SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS source_row, *
+            FROM read_csv(?, header = false, skip = 1, auto_detect = false, delim = ',', quote = '"',
+                          escape = '"', strict_mode = true, null_padding = false, encoding = 'utf-8',
+                          max_line_size = {MAX_LINE_BYTES}, store_rejects = true, columns = {columns})""",
+            [target],
+        )
+        rejects = con.execute(
+            "SELECT line, column_idx, error_type, error_message FROM reject_errors ORDER BY line LIMIT 20"
+        ).fetchall()
+        con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        if rejects:
+            _refuse_rejects(handle, name, encoding, skip, header, rejects)
+        rows = con.execute("SELECT count(*) FROM scratch.incoming").fetchone()[0]
+        _check_cells(con, name, header)
+    finally:
+        if source:
+            source.unlink(missing_ok=True)
+    return Staged(header, rows, encoding)
+
+
+def _refuse_rejects(handle, name: str, encoding: str, skip: int, header: list[str], rejects: list) -> None:
+    problems = []
+    for line, column_idx, error_type, message in rejects:
+        column = header[column_idx - 1] if column_idx and 0 < column_idx <= len(header) else None
+        if error_type == "INVALID ENCODING":
+            raise _invalid_bytes(handle, name, encoding, skip, column)
+        what = {
+            "MISSING COLUMNS": f"has fewer cells than the {len(header)} header columns ({message})",
+            "TOO MANY COLUMNS": f"has more cells than the {len(header)} header columns ({message})",
+            "UNQUOTED VALUE": "a quoted cell is not closed (the file may be cut off)",
+            "LINE SIZE OVER MAXIMUM": f"a line longer than {MAX_LINE_BYTES >> 20} MiB",
+        }.get(error_type, message)
+        problems.append(Problem(name, line, column if error_type not in ("MISSING COLUMNS", "TOO MANY COLUMNS") else None,
+                                FORMAT, what))
+    raise Unreadable(problems)
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _check_zip(handle, name: str) -> None:
+    """Refuse a workbook by its zip directory before anything is inflated (as Apache POI's ZipSecureFile)."""
+    handle.seek(0)
+    magic = handle.read(8)
+    if magic == OLE2_MAGIC:
+        raise _unreadable(name, "an encrypted (password-protected) workbook or an old .xls file, not an .xlsx: "
+                                "save it again as an unprotected .xlsx")
+    if not magic.startswith(b"PK"):
+        raise _unreadable(name, "not a zip archive, so not an .xlsx workbook (perhaps a CSV or another format renamed)")
+    handle.seek(0)
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise _unreadable(name, f"a broken zip archive, so not a readable .xlsx ({e})") from None
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _unreadable(name, f"{len(members):,} parts in the archive: no workbook has that many")
+    max_part, min_ratio = settings.xlsx_max_part_bytes(), settings.xlsx_min_ratio()
+    for member in members:
+        if member.file_size > max_part:
+            raise _unreadable(name, f"part {member.filename} would inflate to {member.file_size / 2**20:,.0f} MiB, "
+                                    f"more than REPORTPIPE_XLSX_MAX_PART_MB={max_part / 2**20:g}: refused unread "
+                                    "(a zip bomb, or far beyond a month's export)")
+        if member.file_size > CHUNK and member.compress_size / member.file_size < min_ratio:
+            raise _unreadable(name, f"part {member.filename} inflates {member.file_size / max(member.compress_size, 1):,.0f}"
+                                    f" times, beyond REPORTPIPE_XLSX_MIN_RATIO={min_ratio:g}: refused unread (a zip bomb)")
+    for member in members:
+        if member.filename.endswith((".xml", ".rels", ".vml")):
+            _check_xml_prolog(archive, member, name)
+
+
+def _check_xml_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> None:
+    """OOXML never declares a DOCTYPE; one in a part is an entity payload (billion laughs, external entities)."""
+    try:
+        with archive.open(member) as part:
+            prolog = part.read(XML_PROLOG_BYTES)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as e:
+        raise _unreadable(name, f"part {member.filename} cannot be read from the archive ({e})") from None
+    root = re.search(rb"<[A-Za-z_]", prolog)
+    head = prolog[: root.start()] if root else prolog
+    if re.search(rb"<!(DOCTYPE|ENTITY)", head, re.IGNORECASE):
+        raise _unreadable(name, f"part {member.filename} declares a DOCTYPE or entities, which no workbook does: "
+                                "refused unread (an XML entity payload)")
 
 
 def _cell_text(value: object) -> str:
@@ -111,52 +323,89 @@ def _cell_text(value: object) -> str:
         return value.isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return f"{value.isoformat()}T00:00:00"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return "" if value is None else str(value)
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], pa.RecordBatchReader]:
+def _stage_xlsx(con: duckdb.DuckDBPyConnection, handle, name: str) -> Staged:
     from python_calamine import CalamineWorkbook
 
+    _check_zip(handle, name)
+    handle.seek(0)
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(handle.read()))
+        if not workbook.sheet_names:
+            raise _unreadable(name, "the workbook has no sheet")
+        rows = workbook.get_sheet_by_index(0).iter_rows()
+        header_at, header = _xlsx_header(rows, name)
+    except Unreadable:
+        raise
     except Exception as e:  # calamine raises its own error types for broken workbooks
-        raise ExportFormatError(f"{path.name}: not a readable XLSX workbook ({e})") from e
-
-    def filled(row: list[str]) -> int:
-        return sum(1 for v in row if v.strip())
-
-    # Title rows (one filled cell, e.g. 交道口街道…统计（2023年3月）) sit above the header.
-    header_at = next((i for i, row in enumerate(rows) if filled(row) > 1), None)
-    if header_at is None:
-        raise ExportFormatError(f"{path.name}: no header row in the first sheet")
-    raw_header = rows[header_at]
-    while raw_header and not raw_header[-1].strip():
-        raw_header = raw_header[:-1]
-    header = _check_header(path, raw_header)
+        raise _unreadable(name, f"not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
     width = len(header)
-    records = rows[header_at + 1 :]
-    while records and not filled(records[-1]):
-        records.pop()
-    if records and records[-1][0].strip(" \t\u3000") == TOTAL_ROW_MARK:
-        records.pop()
-    first_row = header_at + 2
-    for offset, row in enumerate(records):
-        if any(v.strip() for v in row[width:]):
-            raise ExportFormatError(
-                f"{path.name}: row {first_row + offset} has values beyond the {width} header columns"
-            )
-    schema = _schema(header)
+    schema = pa.schema([("source_row", pa.int64())] + [(h, pa.string()) for h in header])
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        for start in range(0, len(records), BATCH_ROWS):
-            chunk = records[start : start + BATCH_ROWS]
-            columns = [pa.array(range(first_row + start, first_row + start + len(chunk)), pa.int64())]
-            columns += [pa.array([(row[i] if i < len(row) else "") for row in chunk], pa.string()) for i in range(width)]
-            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+    def records() -> Iterator[tuple[int, list[str]]]:
+        held: list[tuple[int, list[str]]] = []  # blank rows count only when a filled row follows
+        last = None  # the 合计 row is only known at the end: hold the latest filled record back
+        for number, row in enumerate(rows, start=header_at + 2):
+            cells = [_cell_text(v) for v in row]
+            if any(c.strip(BLANKS) for c in cells[width:]):
+                raise _unreadable(name, f"has values beyond the {width} header columns", row=number)
+            cells = (cells + [""] * width)[:width]
+            if not any(c.strip(BLANKS) for c in cells):
+                held.append((number, cells))
+                continue
+            if last:
+                yield last
+            yield from held
+            held, last = [], (number, cells)
+        if last and last[1][0].strip(BLANKS) != TOTAL_ROW_MARK:
+            yield last
 
-    return header, pa.RecordBatchReader.from_batches(schema, batches())
+    # The sheet is in memory already (calamine reads it whole); batches of it go to DuckDB.
+    batches, chunk = [], []
+    try:
+        for record in records():
+            chunk.append(record)
+            if len(chunk) == BATCH_ROWS:
+                batches.append(_batch(schema, chunk))
+                chunk = []
+    except Unreadable:
+        raise
+    except Exception as e:
+        raise _unreadable(name, f"not a readable .xlsx workbook ({type(e).__name__}: {e})") from None
+    batches.append(_batch(schema, chunk))
+    con.execute("DROP TABLE IF EXISTS scratch.incoming")
+    table = pa.Table.from_batches(batches, schema=schema)
+    con.register("incoming_cells", table)
+    try:
+        con.execute("CREATE TABLE scratch.incoming AS SELECT * FROM incoming_cells")
+    finally:
+        con.unregister("incoming_cells")
+    _check_cells(con, name, header)
+    return Staged(header, table.num_rows, "xlsx")
+
+
+def _batch(schema: pa.Schema, chunk: list[tuple[int, list[str]]]) -> pa.RecordBatch:
+    columns = [pa.array([n for n, _ in chunk], pa.int64())]
+    columns += [pa.array([cells[i] for _, cells in chunk], pa.string()) for i in range(len(schema) - 1)]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _xlsx_header(rows, name: str) -> tuple[int, list[str]]:
+    """(0-based row index, header): title rows (one filled cell, e.g. 交道口街道…统计（2023年3月）) sit above it."""
+    for index, row in enumerate(rows):
+        cells = [_cell_text(v) for v in row]
+        if sum(1 for c in cells if c.strip(BLANKS)) > 1:
+            while cells and not cells[-1].strip(BLANKS):
+                cells.pop()
+            return index, check_header(name, cells)
+        if index > 20:
+            break
+    raise _unreadable(name, "no header row in the first sheet")

@@ -24,7 +24,7 @@ def record(con: duckdb.DuckDBPyConnection) -> int:
         INSERT INTO figure_revisions
         WITH last_refresh AS (SELECT coalesce(max(refreshed_at), '-infinity'::TIMESTAMPTZ) AS at FROM _refreshes),
         replaced AS (
-            SELECT l.source_id, CAST(left(l.month, 4) AS INTEGER) AS year, string_agg(l.path, '; ' ORDER BY l.path) AS paths
+            SELECT l.source_id, CAST(year(l.month) AS INTEGER) AS year, string_agg(l.path, '; ' ORDER BY l.path) AS paths
             FROM intake_log l, last_refresh
             WHERE l.status = 'loaded' AND l.logged_at > last_refresh.at
               AND EXISTS (SELECT 1 FROM intake_log e WHERE e.status = 'loaded' AND e.source_id = l.source_id

@@ -1,8 +1,11 @@
 """Wait for a source-month's export without holding a worker slot.
 
-`ExportSensor` looks once; when the file is not there yet it defers to
-`ExportTrigger`, which polls the inbox from Airflow's triggerer until the file
-arrives or the wait runs out, and then fails with a message that says what is missing.
+`ExportSensor` looks once; when the file is not there yet it defers to `ExportTrigger`,
+which polls the inbox from Airflow's triggerer until the file arrives or the wait runs
+out, and then fails with a message that says what is missing. Its result (XCom) is the
+list of the month's file names, which `load_month` reads: the inbox is listed once.
+A misnamed file that looks meant for the month (执法工单_2024-03.csv) fails the wait at
+once, naming it, instead of a long wait that ends in "no file".
 """
 
 from __future__ import annotations
@@ -12,6 +15,14 @@ from datetime import datetime, timedelta, timezone
 from airflow.sdk import BaseSensorOperator
 
 POKE_INTERVAL = timedelta(minutes=10)
+
+
+def _failure(message: str, files: list[str]):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    error = AirflowFailException(message)
+    error.files = files  # for the alert
+    return error
 
 
 class ExportSensor(BaseSensorOperator):
@@ -26,17 +37,25 @@ class ExportSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.source_id = source_id
 
-    def _month(self, context) -> str:
+    def _month(self, context):
         from reportpipe.orchestration import month_of
 
         return month_of(context.get("data_interval_start"), context["params"].get("month"))
 
-    def _found(self, month: str) -> list[str]:
+    def _found(self, month) -> list[str]:
         from reportpipe.contracts import sources
         from reportpipe.inbox import month_files
         from reportpipe.orchestration import inbox_root
+        from reportpipe.problems import shown
 
-        return [p.name for p in month_files(inbox_root(), sources()[self.source_id], month)]
+        found, misnamed = month_files(inbox_root(), sources()[self.source_id], month)
+        for stray in misnamed:
+            self.log.warning("%s", stray)
+        if misnamed and not found:
+            names = ", ".join(shown(s.path.name) for s in misnamed)
+            raise _failure(f"inbox has no {self.source_id} file for {month:%Y-%m}, but misnamed: {names} "
+                           f"({misnamed[0].reason}): rename it", [s.path.name for s in misnamed])
+        return [p.name for p in found]
 
     def poke(self, context) -> list[str]:
         return self._found(self._month(context))
@@ -49,11 +68,11 @@ class ExportSensor(BaseSensorOperator):
         from reportpipe.triggers import ExportTrigger
 
         deadline = datetime.now(timezone.utc) + timedelta(seconds=self.timeout)
-        self.log.info("No %s export for %s yet: waiting until %s", self.source_id, month, deadline)
+        self.log.info("No %s export for %s yet: waiting until %s", self.source_id, f"{month:%Y-%m}", deadline)
         self.defer(
             trigger=ExportTrigger(
                 inbox_url=inbox_url(), conn_id=inbox_conn_id(), source_id=self.source_id,
-                month=month, deadline=deadline.isoformat(), poke_interval=self.poke_interval,
+                month=f"{month:%Y-%m}", deadline=deadline.isoformat(), poke_interval=self.poke_interval,
             ),
             method_name="execute_complete",
             # A safety net only: the trigger itself reports the timeout, with the clearer message.
@@ -61,14 +80,16 @@ class ExportSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context, event: dict) -> list[str]:
-        if event["found"]:
+        if event.get("found"):
             return event["found"]
         from reportpipe.contracts import sources
-        from reportpipe.orchestration import ExportFailed
         from reportpipe.settings import inbox_url
 
         source, month = sources()[self.source_id], self._month(context)
-        expected = f"{self.source_id}/{source.file_prefix}_{month.replace('-', '')}[_vN].csv|xlsx"
+        if event.get("misnamed"):
+            raise _failure(f"inbox has no {source.title} file for {month:%Y-%m}, but misnamed: "
+                           f"{', '.join(event['misnamed'])}: rename it", event["misnamed"])
+        expected = f"{self.source_id}/{source.file_prefix}_{month:%Y%m}[_vN].csv|xlsx"
         hours = self.timeout / 3600
-        message = f"inbox has no {source.title} file for {month} after {hours:g} hours ({inbox_url()}/{expected})"
-        raise ExportFailed(message, files=[expected])
+        raise _failure(f"inbox has no {source.title} file for {month:%Y-%m} after {hours:g} hours "
+                       f"({inbox_url()}/{expected})", [expected])

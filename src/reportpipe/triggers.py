@@ -22,22 +22,23 @@ class ExportTrigger(BaseTrigger):
             "month": self.month, "deadline": self.deadline, "poke_interval": self.poke_interval,
         }
 
-    def _found(self) -> list[str]:
+    def _look(self) -> dict:
         from airflow.sdk import ObjectStoragePath
 
         from reportpipe.contracts import sources
-        from reportpipe.inbox import month_files
+        from reportpipe.inbox import month_files, month_of
 
         root = ObjectStoragePath(self.inbox_url, conn_id=self.conn_id)
-        return [p.name for p in month_files(root, sources()[self.source_id], self.month)]
+        found, misnamed = month_files(root, sources()[self.source_id], month_of(self.month))
+        return {"found": [p.name for p in found], "misnamed": [s.path.name for s in misnamed]}
 
     async def run(self):
         deadline = datetime.fromisoformat(self.deadline)
         while True:
             # Listing a remote inbox blocks: keep it off the triggerer's event loop.
-            found = await asyncio.to_thread(self._found)
+            looked = await asyncio.to_thread(self._look)
             left = (deadline - datetime.now(timezone.utc)).total_seconds()
-            if found or left <= 0:
-                yield TriggerEvent({"found": found})
+            if looked["found"] or looked["misnamed"] or left <= 0:
+                yield TriggerEvent(looked)
                 return
             await asyncio.sleep(min(self.poke_interval, left))

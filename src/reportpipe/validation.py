@@ -1,10 +1,12 @@
-"""Validate a staged export with its Great Expectations suite, and keep the evidence.
+"""Validate a staged month with its Great Expectations suite, where it lives, and keep the evidence.
 
-The suites are the committed JSON files in `expectations/suites/`; this module
-loads them (never rebuilds them), validates the typed frame of a file with GX's
-pandas engine, turns every failed expectation into problems naming file, row,
-column, value and expectation (personal data masked), and stores the result
-(masked too) for the Data Docs site under `expectations/uncommitted/`.
+The month's validation relation (`scratch.typed`, reportpipe.models.validation_select) is
+validated by GX's SQL engine on DuckDB (reportpipe.gx_duckdb): every rule of the suite
+runs on every row, inside DuckDB, without a copy of the month in Python. Every failed
+expectation becomes problems naming file, row, column and value (personal data masked),
+phrased by the expectation's structured kind (`meta.kind`, reportpipe.problems). The
+result, masked too, is stored for the Data Docs site under the warehouse
+(`<warehouse>/data_docs/`), one result per delivered file.
 """
 
 from __future__ import annotations
@@ -12,25 +14,30 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import yaml
 
-from reportpipe import settings
+from reportpipe import problems as kinds
 from reportpipe.contracts import Source
-from reportpipe.inbox import Export
-from reportpipe.staging import LOADED_IN, TYPE_LABELS, UNPARSED, Problem, frame_sql, mask
+from reportpipe.models import TYPE_LABELS
+from reportpipe.problems import Problem, mask
+from reportpipe.settings import EXPECTATIONS_DIR
+from reportpipe.suites import suite
 
 # GX logs hundreds of INFO lines while importing: they would bury the task logs.
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_EXAMPLES = 20
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES}
+# Every expectation runs first for its verdict alone (a few bundled queries on the whole month);
+# only the failed ones run again for their rows and values.
+VERDICT = {"result_format": "BOOLEAN_ONLY"}
+DETAILS = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES,
+           "unexpected_index_column_names": ["source_row"]}
+DATASOURCE = "warehouse"
 
 
 @dataclass
@@ -39,171 +46,108 @@ class Validation:
 
     success: bool
     problems: list[Problem] = field(default_factory=list)
-    # (expectation type, column, success, unexpected count): one per expectation
-    expectations: list[tuple[str, str | None, bool, int | None]] = field(default_factory=list)
+    # (expectation type, kind, column as delivered, success, unexpected count): one per expectation
+    expectations: list[tuple[str, str, str | None, bool, int | None]] = field(default_factory=list)
     result: object = None  # the GX ExpectationSuiteValidationResult, personal data masked
 
 
 @functools.cache
-def context():
-    """The GX context of expectations/, run without rewriting its committed config."""
+def context(warehouse_dir: Path):
+    """A GX context: the committed suites' config, its results and Data Docs under the warehouse."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import DataContextConfig
 
-    import reportpipe.gx_expectations  # noqa: F401  registers the custom expectations
+    import reportpipe.gx_duckdb  # noqa: F401  registers the reportpipe_duckdb datasource type
 
-    root = settings.PROJECT_DIR / "expectations"
-    config = yaml.safe_load((root / "great_expectations.yml").read_text(encoding="utf-8"))
-    for store in config["stores"].values():
+    warehouse_dir = Path(warehouse_dir).resolve()  # GX's stores refuse a relative root
+    config = yaml.safe_load((EXPECTATIONS_DIR / "great_expectations.yml").read_text(encoding="utf-8"))
+    for name, store in config["stores"].items():
+        root = EXPECTATIONS_DIR if name == "expectations_store" else warehouse_dir
         store["store_backend"]["root_directory"] = str(root)
     for site in config["data_docs_sites"].values():
-        site["store_backend"]["root_directory"] = str(root)
+        site["store_backend"]["root_directory"] = str(warehouse_dir)
     return gx.get_context(project_config=DataContextConfig(**config))
 
 
-@functools.cache
-def suite(source_id: str):
-    """The committed suite, checked to load whole (GX drops unknown expectation types quietly)."""
-    loaded = context().suites.get(source_id)
-    path = settings.PROJECT_DIR / "expectations" / "suites" / f"{source_id}.json"
-    expected = len(json.loads(path.read_text(encoding="utf-8"))["expectations"])
-    if len(loaded.expectations) != expected:
-        raise RuntimeError(f"{path}: {expected} expectations, but GX loaded {len(loaded.expectations)}")
-    return loaded
+def _batch(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source):
+    data_sources = context(warehouse_dir).data_sources
+    try:
+        datasource = data_sources.get(DATASOURCE)
+    except KeyError:
+        datasource = data_sources.add_reportpipe_duckdb(name=DATASOURCE)
+    datasource.use(con)
+    try:
+        asset = datasource.get_asset(source.source_id)
+    except LookupError:
+        from reportpipe.gx_duckdb import TABLE
+
+        asset = datasource.add_table_asset(source.source_id, table_name=TABLE)
+    return asset.get_batch(asset.build_batch_request())
 
 
-def month_bounds(month: str) -> dict[str, pd.Timestamp]:
-    year, number = int(month[:4]), int(month[5:])
-    last = calendar.monthrange(year, number)[1]
-    return {
-        "month_start": pd.Timestamp(year, number, 1),
-        "month_end": pd.Timestamp(year, number, last, 23, 59, 59, 999999),
-    }
+def month_bounds(month: dt.date) -> dict[str, dt.datetime]:
+    last = calendar.monthrange(month.year, month.month)[1]
+    return {"month_start": dt.datetime(month.year, month.month, 1),
+            "month_end": dt.datetime(month.year, month.month, last, 23, 59, 59, 999999)}
 
 
-def validation_frame(con: duckdb.DuckDBPyConnection, source: Source, export: Export, header: list[str],
-                     loaded: str | None) -> pd.DataFrame:
-    # Dates and integers as numpy types: GX's pandas metrics vectorise only those.
-    table = con.sql(frame_sql(source, export, header, loaded)).to_arrow_table()
-    return table.to_pandas(date_as_object=False)
+def _shown(value: object) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, dt.datetime):
+        return repr(f"{value:%Y-%m-%d %H:%M:%S}")
+    if isinstance(value, dt.date):
+        return repr(f"{value:%Y-%m-%d}")
+    return repr(value)
 
 
-def _describe(kind: str, kwargs: dict, value: object, source: Source) -> tuple[str | None, str]:
-    """(column as delivered, what is wrong) for one unexpected value."""
-    column = kwargs.get("column") or kwargs.get("column_A")
-    shown = "empty" if value is None else repr(value)
-    condition = kwargs.get("row_condition")
-    when = f" when {_condition_text(condition)}" if condition else ""
-    if column and column.startswith(UNPARSED):
-        column = column.removeprefix(UNPARSED)
-        kind_label = next((TYPE_LABELS[c.type] for c in source.columns if c.name == column), "its type")
-        return column, f"{shown} is not {kind_label}"
-    if column and column.startswith(LOADED_IN):
-        return column.removeprefix(LOADED_IN), f"was already loaded for {value}"
-    if kind == "expect_column_values_to_not_be_null":
-        return column, f"is empty{when}"
-    if kind == "expect_column_values_to_be_null":
-        return column, f"{shown} must be empty{when}"
-    if kind == "expect_column_values_to_be_unique":
-        return column, f"{shown} appears more than once in the file"
-    if kind == "expect_column_values_to_be_in_set":
-        return column, f"{shown} is not one of {'、'.join(map(str, kwargs['value_set']))}{when}"
-    if kind == "expect_column_values_to_be_between":
-        low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if isinstance(low, dict):
-            return column, f"{shown} is outside the file's month"
-        bound = f"≥ {low:g}" if high is None else f"between {low:g} and {high:g}"
-        if kwargs.get("strict_min"):
-            bound = f"> {low:g}"
-        return column, f"{shown} is not {bound}{when}"
-    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
-        a, b = value if isinstance(value, (list, tuple)) else (value, None)
-        relation = "≥" if kwargs.get("or_equal") else ">"
-        return column, f"{a!r} is not {relation} {kwargs['column_B']} {b!r}"
-    if kind == "expect_column_values_to_match_regex":
-        return column, f"{shown} does not match {kwargs['regex']}"
-    if kind == "expect_column_values_to_be_valid_chinese_id_number":
-        return column, f"{shown} is not an ID number with a valid check character (GB 11643)"
-    return column, f"{shown} breaks {kind}"
+def _message(kind: str, meta: dict, kwargs: dict, value: object, source: Source, month: dt.date) -> str:
+    shown = _shown(value)
+    if kind == kinds.REQUIRED:
+        return "is empty"
+    if kind == kinds.TYPE:
+        label = TYPE_LABELS[next(c.type for c in source.columns if c.name == meta["column"])]
+        return f"{shown} is not {label}"
+    if kind == kinds.VALUES:
+        return f"{shown} is not one of {'、'.join(map(str, kwargs['value_set']))}"
+    if kind == kinds.UNIQUE:
+        return f"{shown} appears more than once in the file"
+    if kind == kinds.LOADED_BEFORE:
+        return f"was already loaded for {value}"
+    if kind == kinds.MONTH:
+        return f"{shown} is outside the file's month {month:%Y-%m}"
+    if isinstance(value, (list, tuple)):
+        shown = " and ".join(map(_shown, value))
+    return f"{shown} breaks the rule: {meta.get('rule') or kwargs}"
 
 
-def _condition_text(condition: object) -> str:
-    if isinstance(condition, dict) and condition.get("type") == "comparison":
-        return f"{condition['column']['name']} {condition['operator']} {condition['parameter']}"
-    return str(condition)
+def _columns_problem(name: str, details: dict, source: Source) -> Problem:
+    from reportpipe.suites import evidence_columns
 
-
-def _column_set_problem(export: Export, details: dict) -> Problem:
-    derived = (UNPARSED, LOADED_IN)
+    derived = set(evidence_columns(source))
+    order = {c.name: i for i, c in enumerate(source.columns)}
     mismatched = details.get("mismatched", {})
-    missing = [c for c in mismatched.get("missing", []) if not c.startswith(derived)]
-    extra = [c for c in mismatched.get("unexpected", []) if not c.startswith(derived)]
+    missing = sorted((c for c in mismatched.get("missing", []) if c not in derived), key=lambda c: order.get(c, 0))
+    extra = sorted(c for c in mismatched.get("unexpected", []) if c not in derived)
     parts = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unexpected {', '.join(extra)}"] if extra else [])
-    return Problem(export.name, None, None, "expect_table_columns_to_match_set", "columns do not match the contract: " + "; ".join(parts))
+    return Problem(name, 1, None, kinds.COLUMNS, "the header does not match the contract: " + "; ".join(parts),
+                   "expect_table_columns_to_match_set")
 
 
-def _mask_personal_values(result, personal: set[str]) -> None:
+def _mask_result(result, personal: set[str]) -> None:
     """Mask personal values in a GX result before anything stores or prints it."""
-    column = result.expectation_config.kwargs.get("column") or ""
-    if column.removeprefix(UNPARSED) not in personal or not result.result:
+    kwargs = result.expectation_config.kwargs
+    checked = {kwargs.get(k) for k in ("column", "column_A", "column_B")} & personal
+    details = result.result or {}
+    if not checked or not details:
         return
-    details = result.result
-    details["partial_unexpected_list"] = [None if v is None else mask(str(v)) for v in details.get("partial_unexpected_list", [])]
-    details["partial_unexpected_counts"] = [
-        {**c, "value": None if c["value"] is None else mask(str(c["value"]))}
-        for c in details.get("partial_unexpected_counts", [])
-    ]
-
-
-def validate(con: duckdb.DuckDBPyConnection, source: Source, export: Export, header: list[str],
-             loaded: str | None) -> Validation:
-    """Validate the staged file (temp table `incoming`) with the source's suite."""
-    frame = validation_frame(con, source, export, header, loaded)
-    batch = context().data_sources.pandas_default.read_dataframe(frame)
-    result = batch.validate(suite(source.source_id), result_format=RESULT_FORMAT,
-                            expectation_parameters=month_bounds(export.month))
-    personal = {c.name for c in source.columns if c.pii}
-    rows = frame["source_row"].to_numpy()
-    outcome = Validation(success=bool(result.success), result=result)
-    column_set_failed = any(
-        not r.success and r.expectation_config.type == "expect_table_columns_to_match_set" for r in result.results
-    )
-    for r in result.results:
-        _mask_personal_values(r, personal)
-        kind = r.expectation_config.type
-        kwargs = r.expectation_config.kwargs
-        details = r.result or {}
-        outcome.expectations.append((kind, kwargs.get("column") or kwargs.get("column_A"), bool(r.success), details.get("unexpected_count")))
-        if r.success:
-            continue
-        if kind == "expect_table_columns_to_match_set":
-            outcome.problems.insert(0, _column_set_problem(export, details.get("details", {})))
-            continue
-        checks = {kwargs.get(k) for k in ("column", "column_A", "column_B")} - {None}
-        if column_set_failed and not checks <= set(frame.columns):
-            continue  # an expectation about a missing column: the column-set problem says it
-        indexes = details.get("partial_unexpected_index_list") or []
-        values = details.get("partial_unexpected_list") or [None] * len(indexes)
-        if not indexes:
-            message = _exception_text(r) or f"failed {kind}"
-            outcome.problems.append(Problem(export.name, None, kwargs.get("column"), kind, message))
-            continue
-        checked_column = kwargs.get("column") or ""
-        rule = f"{kind} on {checked_column}" if checked_column.startswith((UNPARSED, LOADED_IN)) else kind
-        for index, value in zip(indexes, values):
-            column, message = _describe(kind, kwargs, value, source)
-            outcome.problems.append(Problem(export.name, int(rows[index]), column, rule, message))
-        more = (details.get("unexpected_count") or 0) - len(indexes)
-        if more > 0:
-            column = _describe(kind, kwargs, None, source)[0]
-            outcome.problems.append(Problem(export.name, None, column, rule, f"{more} more rows break this expectation"))
-    # A cell that did not parse is also null when typed: say only that it did not parse.
-    unparsed = {(p.row, p.column) for p in outcome.problems if p.rule.endswith(UNPARSED + (p.column or ""))}
-    outcome.problems = [
-        p for p in outcome.problems
-        if not (p.rule == "expect_column_values_to_not_be_null" and (p.row, p.column) in unparsed)
-    ]
-    return outcome
+    hidden = lambda v: None if v is None else mask(str(v))  # noqa: E731
+    details["partial_unexpected_list"] = [hidden(v) if not isinstance(v, (list, tuple)) else [hidden(x) for x in v]
+                                          for v in details.get("partial_unexpected_list", [])]
+    details["partial_unexpected_counts"] = [{**c, "value": hidden(c["value"])}
+                                            for c in details.get("partial_unexpected_counts", [])]
+    details["partial_unexpected_index_list"] = [{k: (hidden(v) if k in personal else v) for k, v in d.items()}
+                                                for d in details.get("partial_unexpected_index_list", [])]
 
 
 def _exception_text(result) -> str | None:
@@ -214,39 +158,117 @@ def _exception_text(result) -> str | None:
     return "; ".join(m for m in messages if m) or None
 
 
-def store(outcome: Validation, source: Source, export: Export, digest: str):
-    """Keep the GX result (personal values already masked) for the Data Docs site; its store key."""
+def validate(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, name: str, month: dt.date,
+             header: list[str]) -> Validation:
+    """Validate the staged file (scratch.typed) with the source's suite."""
+    from great_expectations.core import ExpectationSuite
+
+    batch, bounds = _batch(con, warehouse_dir, source), month_bounds(month)
+    result = batch.validate(suite(source), result_format=VERDICT, expectation_parameters=bounds)
+    failed = [i for i, r in enumerate(result.results) if not r.success]
+    if failed:
+        again = ExpectationSuite(name=source.source_id,
+                                 expectations=[result.results[i].expectation_config.to_domain_obj() for i in failed])
+        details = batch.validate(again, result_format=DETAILS, expectation_parameters=bounds).results
+        for i, detailed in zip(failed, details):
+            result.results[i] = detailed
+    personal = {c.name for c in source.columns if c.personal}
+    outcome = Validation(success=bool(result.success), result=result)
+    present = {"source_row", *header}
+    for r in result.results:
+        _mask_result(r, personal)
+        config = r.expectation_config
+        meta, kwargs = config.meta or {}, config.kwargs
+        kind = meta.get("kind", kinds.RULE)
+        column = meta.get("column") or kwargs.get("column") or kwargs.get("column_A")
+        details = r.result or {}
+        unexpected = 0 if r.success else details.get("unexpected_count")
+        outcome.expectations.append((config.type, kind, column, bool(r.success), unexpected))
+        if r.success:
+            continue
+        if kind == kinds.COLUMNS:
+            outcome.problems.insert(0, _columns_problem(name, details.get("details", {}), source))
+            continue
+        # Evidence columns exist when the column they speak for was delivered.
+        needed = {column} if kind in (kinds.TYPE, kinds.LOADED_BEFORE) else \
+            {kwargs.get(k) for k in ("column", "column_A", "column_B")} - {None}
+        condition = kwargs.get("row_condition")
+        if condition:
+            needed.add(condition["column"]["name"] if isinstance(condition, dict) else condition.column.name)
+        if not needed <= present:
+            continue  # an expectation about a missing column: the column-set problem says it
+        indexes = details.get("partial_unexpected_index_list") or []
+        values = details.get("partial_unexpected_list") or [None] * len(indexes)
+        if not indexes:
+            message = _exception_text(r) or f"failed {config.type}"
+            outcome.problems.append(Problem(name, None, column, kind, message, config.type))
+            continue
+        for index, value in zip(indexes, values):
+            outcome.problems.append(Problem(name, int(index["source_row"]), column, kind,
+                                            _message(kind, meta, kwargs, value, source, month), config.type))
+        more = (details.get("unexpected_count") or 0) - len(indexes)
+        if more > 0:
+            outcome.problems.append(Problem(name, None, column, kind, f"{more:,} more rows break this rule", config.type))
+    # A cell that is not of its type is also empty once typed: say only that it is not of its type.
+    mistyped = {(p.row, p.column) for p in outcome.problems if p.kind == kinds.TYPE}
+    outcome.problems = [p for p in outcome.problems if not (p.kind == kinds.REQUIRED and (p.row, p.column) in mistyped)]
+    return outcome
+
+
+def store(outcome: Validation, source: Source, warehouse_dir: Path, name: str, month: dt.date, digest: str):
+    """Keep the GX result (personal values already masked) for the Data Docs site; its store key.
+
+    One result per delivered file: validating the same bytes again replaces the earlier result and its page.
+    """
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
+    store = context(warehouse_dir).validation_results_store
+    batch = digest[:16]
+    for old in store.list_keys():
+        if old.expectation_suite_identifier.name == source.source_id and old.batch_identifier == batch:
+            store.remove_key(old)
+            data_docs_dir(warehouse_dir).joinpath("validations", *old.to_tuple()).with_suffix(".html").unlink(missing_ok=True)
     result = outcome.result
-    run_id = RunIdentifier(run_name=f"{export.month} {export.name}", run_time=dt.datetime.now(dt.timezone.utc))
+    run_id = RunIdentifier(run_name=f"{month:%Y-%m} {name}", run_time=dt.datetime.now(dt.timezone.utc))
     result.meta["run_id"] = run_id
     key = ValidationResultIdentifier(
-        expectation_suite_identifier=ExpectationSuiteIdentifier(name=source.source_id),
-        run_id=run_id,
-        batch_identifier=digest[:16],
-    )
-    context().validation_results_store.set(key, result)
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=source.source_id), run_id=run_id,
+        batch_identifier=batch)
+    store.set(key, result)
     return key
 
 
-def data_docs_dir() -> Path:
-    return settings.PROJECT_DIR / "expectations" / "uncommitted" / "data_docs" / "local_site"
+def data_docs_dir(warehouse_dir: Path) -> Path:
+    return Path(warehouse_dir) / "data_docs"
 
 
-def build_data_docs(keys: list | None = None) -> Path:
+def validation_pages(site: Path) -> dict[str, str]:
+    """Data Docs page of each validated file, by the file's sha256[:16] (GX's batch identifier).
+
+    The site's pages are `validations/<suite>/<run name>/<run time>/<batch identifier>.html`;
+    a file validated again keeps its newest page.
+    """
+    pages = sorted((p.parent.name, p) for p in (site / "validations").glob("*/*/*/*.html"))
+    return {p.stem: p.relative_to(site).as_posix() for _, p in pages}
+
+
+def build_data_docs(warehouse_dir: Path, keys: list | None = None) -> Path:
     """Render results into the Data Docs site (`keys`, else every stored result without a page); its index.
 
     Rendering only what has no page yet keeps the cost per refresh flat as results accumulate.
     """
-    site = data_docs_dir()
+    site = data_docs_dir(warehouse_dir)
+    gx_context = context(warehouse_dir)
     if keys is None:
-        stored = context().validation_results_store.list_keys()
+        stored = gx_context.validation_results_store.list_keys()
         keys = [k for k in stored if not site.joinpath("validations", *k.to_tuple()).with_suffix(".html").exists()]
     if keys:
-        context().build_data_docs(resource_identifiers=keys)
+        from reportpipe.data_docs import make_offline
+
+        gx_context.build_data_docs(resource_identifiers=keys)
+        make_offline(site)  # GX rewrites the index on every build, with its CDN links
     return site / "index.html"

@@ -1,84 +1,196 @@
 """The two DuckDB files: `work.duckdb` (the pipeline's) and `report.duckdb` (the analysts').
 
-Writers take an exclusive lock on the warehouse folder, so concurrent refreshes
-queue instead of failing on DuckDB's file lock. Analysts never open work.duckdb:
-`publish()` builds a complete new report.duckdb beside the old one and renames
-it into place, so a reader keeps a consistent old view and never blocks a refresh.
-Every published table and column carries its data dictionary entry as its COMMENT,
-and a Parquet copy of each table is published as a set beside it.
+One writer at a time: `writer()` takes an exclusive lock on the warehouse folder (the
+CLI waits for it; Airflow's tasks are serialised by the pool `reportpipe_warehouse`
+and only meet the lock when someone runs the CLI meanwhile). A file is staged and
+validated in a scratch database beside work.duckdb, deleted after each file, so a
+broken or huge file never grows work.duckdb. Analysts never open work.duckdb:
+`publish()` builds a complete new report.duckdb (in a storage version DuckDB's
+long-term-support release reads) beside the old one and renames it into place, so a
+reader keeps a consistent old view and never blocks a refresh. Every published table
+and column carries its data dictionary entry as its COMMENT, and a Parquet copy of
+each table is published as a set beside it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
+import hmac
 import os
 import shutil
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import yaml
 
+from reportpipe import settings
 from reportpipe.contracts import Source, sources
+from reportpipe.models import raw_columns, stg_columns
 from reportpipe.settings import WAREHOUSE_SCHEMA
-from reportpipe.staging import literal, quote, stg_columns
+from reportpipe.sql import literal, quote
 
 WORK_DB = "work.duckdb"
 REPORT_DB = "report.duckdb"
 PARQUET = "parquet"  # a link to the current set of Parquet files, one per published table
+SCRATCH = ".scratch"
 DICTIONARY = WAREHOUSE_SCHEMA.with_name("dictionary.yaml")
 LOCK_FILE = ".lock"
-LOCK_TIMEOUT_S = 3600
+# DuckDB 1.4 is the long-term-support release many tools ship; it reads this storage version.
+PUBLISHED_STORAGE_VERSION = "v1.4.0"
+# What a publication's content is: when these are unchanged, so is the publication (and its time).
+CONTENT_TABLES = ("report_figures", "report_figures_monthly", "loaded_months", "month_status", "month_checks",
+                  "figure_revisions")
+TIMESTAMPS = ("logged_at", "loaded_at", "validated_at", "revised_at", "checked_at", "accepted_at")
 
 
-class WarehouseBusy(RuntimeError):
-    """Another refresh held the warehouse for longer than the timeout."""
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used (busy, corrupt, disk full); says what happened and what to do."""
+
+
+def _holder(folder: Path) -> str:
+    try:
+        return (folder / LOCK_FILE).read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 @contextlib.contextmanager
-def _locked(folder: Path, timeout_s: float) -> Iterator[None]:
+def _locked(folder: Path, wait_s: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / LOCK_FILE).open("a") as handle:
-        deadline = time.monotonic() + timeout_s
+    with (folder / LOCK_FILE).open("a+", encoding="utf-8") as handle:
+        deadline, told = time.monotonic() + wait_s, False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise WarehouseBusy(f"{folder} stayed locked by another refresh for {timeout_s:.0f} s") from None
+                    raise WarehouseError(f"{folder} is in use by {_holder(folder)}; waited {wait_s:.0f} s: "
+                                         "try again when it has finished") from None
+                if not told and on_wait:
+                    on_wait(f"waiting for the warehouse {folder}: in use by {_holder(folder)}")
+                    told = True
                 time.sleep(0.5)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} ({' '.join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:2]))}) since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
         try:
             yield
         finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def is_disk_full(error: BaseException) -> bool:
+    return (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)) or \
+        "No space left on device" in str(error) or "Disk quota exceeded" in str(error)
+
+
+def disk_full(folder: Path) -> WarehouseError:
+    free = shutil.disk_usage(folder).free / 2**20 if folder.exists() else 0
+    return WarehouseError(f"no space left: the disk holding {folder} is full ({free:,.0f} MiB free). The change was "
+                          "rolled back and report.duckdb was left as it was: free some space and run again.")
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB file opened for writing, with a clear error when it is not a database."""
+    try:
+        con = duckdb.connect(str(path), config={"memory_limit": settings.memory_limit()})
+    except duckdb.Error as e:
+        if is_disk_full(e):
+            raise disk_full(path.parent) from None
+        raise WarehouseError(
+            f"{path} cannot be opened as a DuckDB database ({str(e).splitlines()[0]}). Restore it from a backup, "
+            f"or move it aside and run `reportpipe run` again: everything is rebuilt from the inbox "
+            f"(the intake history of files no longer in the inbox is lost)."
+        ) from None
+    return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Months were 'YYYY-MM' text before they became DATEs: convert a warehouse written then."""
+    text_months = con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main'"
+        " AND column_name = 'month' AND data_type = 'VARCHAR'"
+        " AND table_name IN (SELECT table_name FROM duckdb_tables() WHERE database_name = current_database())"
+    ).fetchall()
+    for (table,) in text_months:
+        con.execute("DROP VIEW IF EXISTS month_status")
+        con.execute(f"ALTER TABLE {quote(table)} ALTER month TYPE DATE USING CAST(month || '-01' AS DATE)")
+
+
+class Writer:
+    """work.duckdb, exclusively: its connection, its scratch database, its folder."""
+
+    def __init__(self, folder: Path, con: duckdb.DuckDBPyConnection):
+        self.folder, self.con = folder, con
+        self.scratch = folder / SCRATCH / f"{os.getpid()}.duckdb"
+
+    def fresh_scratch(self) -> None:
+        """An empty scratch database: the last file's tables and their disk space go."""
+        attached = self.con.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = 'scratch'").fetchall()
+        if attached:
+            self.con.execute("DETACH scratch")
+        for leftover in self.scratch.parent.glob(f"{self.scratch.stem}*"):
+            leftover.unlink()
+        self.con.execute(f"ATTACH {literal(str(self.scratch))} AS scratch")
+
+    def use_pii_key(self) -> None:
+        """Register pii_hash(text): HMAC-SHA256 (hex) with the key from settings, over Arrow batches."""
+        key = settings.pii_key()
+
+        def pii_hash(values: pa.Array) -> pa.Array:
+            # Upper case first, so that an ID number's check character x and X hash alike.
+            return pa.array([None if v is None else hmac.digest(key, v.upper().encode("utf-8"), "sha256").hex()
+                             for v in values.to_pylist()], pa.string())
+
+        with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
+            self.con.remove_function("pii_hash")
+        self.con.create_function("pii_hash", pii_hash, ["VARCHAR"], "VARCHAR", type="arrow",
+                                 null_handling="special", side_effects=False)
+
+
 @contextlib.contextmanager
-def work(folder: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The working database, exclusively, with its bookkeeping tables in place."""
-    with _locked(folder, timeout_s):
-        con = duckdb.connect(str(folder / WORK_DB))
-        try:
-            con.execute(WAREHOUSE_SCHEMA.read_text(encoding="utf-8"))
-            yield con
-        finally:
-            con.close()
+def writer(folder: Path, wait_s: float = 3600, on_wait: Callable[[str], None] | None = None) -> Iterator[Writer]:
+    """The working database, exclusively, with its bookkeeping tables and a scratch database."""
+    folder = Path(folder)
+    try:
+        with _locked(folder, wait_s, on_wait):
+            # What a killed writer left is garbage now that the lock is ours.
+            shutil.rmtree(folder / SCRATCH, ignore_errors=True)
+            (folder / SCRATCH / "tmp").mkdir(parents=True)
+            con = connect(folder / WORK_DB)
+            try:
+                con.execute(f"SET temp_directory = {literal(str(folder / SCRATCH / 'tmp'))}")
+                _migrate(con)
+                con.execute(WAREHOUSE_SCHEMA.read_text(encoding="utf-8"))
+                w = Writer(folder, con)
+                w.fresh_scratch()
+                yield w
+            finally:
+                con.close()
+                shutil.rmtree(folder / SCRATCH, ignore_errors=True)
+    except (duckdb.Error, OSError) as e:
+        if is_disk_full(e):
+            raise disk_full(folder) from e
+        raise
 
 
 def ensure_source_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    raw = ", ".join(f"{quote(c.name)} VARCHAR" for c in source.columns)
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS raw_{source.source_id} "
-        f"(file_id BIGINT NOT NULL, month VARCHAR NOT NULL, source_row BIGINT NOT NULL, {raw})"
-    )
+    raw = ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in raw_columns(source))
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw_{source.source_id} ({raw})")
     typed = ", ".join(f"{name} {sql_type}" for name, sql_type in stg_columns(source))
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS stg_{source.source_id} "
-        f"(file_id BIGINT NOT NULL, month VARCHAR NOT NULL, year INTEGER NOT NULL, source_row BIGINT NOT NULL, {typed})"
-    )
+    con.execute(f"CREATE TABLE IF NOT EXISTS stg_{source.source_id} ({typed})")
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -109,11 +221,11 @@ def data_dictionary(all_sources: dict[str, Source] | None = None) -> dict[str, d
         for c in source.columns:
             if not c.description:
                 continue  # undocumented: tests/test_analysts.py names it
-            if c.pii is None:
+            if c.personal is None:
                 delivered[c.column] = _comment(c.name, c.description, c.unit)
                 continue
-            if c.pii != "true":
-                clear = f"{c.description}; NULL where personal ({c.pii}): see {c.column}_hash"
+            if c.personal != "true":
+                clear = f"{c.description}; NULL where personal ({c.personal}): see {c.column}_hash"
                 delivered[c.column] = _comment(c.name, clear, c.unit)
             hashed = f"keyed hash (HMAC-SHA256) of: {c.description}; personal data, never published in clear"
             delivered[f"{c.column}_hash"] = _comment(c.name, hashed)
@@ -158,15 +270,39 @@ def _swap_parquet(folder: Path, new_set: Path) -> None:
             old.unlink()
 
 
+def content_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 of what a publication says (figures, months, flags, revisions), without its timestamps."""
+    digest = hashlib.sha256()
+    for table in CONTENT_TABLES:
+        columns = [c for c, in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?"
+            " ORDER BY column_index", [table]).fetchall() if c not in TIMESTAMPS]
+        if columns:
+            rows = con.execute(f"SELECT {', '.join(map(quote, columns))} FROM {table} ORDER BY ALL").fetchall()
+            digest.update(repr((table, columns, rows)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _record_publication(con: duckdb.DuckDBPyConnection) -> None:
+    """The publication's time: kept from the last one when the content is the same, so outputs stay identical."""
+    digest = content_digest(con)
+    last = con.execute("SELECT published_at, content_sha256 FROM _publications ORDER BY published_at DESC LIMIT 1").fetchall()
+    if not last or last[0][1] != digest:
+        con.execute("INSERT INTO _publications VALUES (now(), ?)", [digest])
+    con.execute("CREATE OR REPLACE TABLE publication AS SELECT * FROM _publications ORDER BY published_at DESC LIMIT 1")
+
+
 def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
     """Copy the published tables, with their comments, into a new report.duckdb and a new
     Parquet set; swap both in only once both are complete."""
     target = folder / REPORT_DB
     building = folder / f".{REPORT_DB}.{os.getpid()}.building"
     parquet = folder / f".{PARQUET}.{time.time_ns()}"
-    building.unlink(missing_ok=True)
+    for leftover in folder.glob(f".{REPORT_DB}.*.building*"):  # of a killed publication; the lock is ours
+        leftover.unlink()
+    _record_publication(con)
     try:
-        con.execute(f"ATTACH {quote(str(building))} AS publishing")
+        con.execute(f"ATTACH {literal(str(building))} AS publishing (STORAGE_VERSION {literal(PUBLISHED_STORAGE_VERSION)})")
         try:
             tables = published_tables(con)
             for table in tables:
@@ -181,8 +317,21 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
             os.fsync(f.fileno())
         os.replace(building, target)
         _swap_parquet(folder, parquet)
+    except (duckdb.Error, OSError) as e:
+        if is_disk_full(e):
+            raise disk_full(folder) from e
+        raise
     finally:
-        building.unlink(missing_ok=True)
+        for leftover in folder.glob(f".{REPORT_DB}.{os.getpid()}.building*"):
+            leftover.unlink()
         if parquet.exists() and (folder / PARQUET).resolve() != parquet.resolve():
             shutil.rmtree(parquet)
     return target
+
+
+def reader(folder: Path) -> duckdb.DuckDBPyConnection:
+    """report.duckdb, read-only (a missing file is an error, not a new empty database)."""
+    report_db = Path(folder) / REPORT_DB
+    if not report_db.exists():
+        raise FileNotFoundError(f"{report_db} does not exist: `reportpipe run` publishes it")
+    return duckdb.connect(str(report_db), read_only=True)

@@ -87,3 +87,21 @@ def test_statistics_runs_when_any_source_is_loaded(dagbag):
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"
     assert {a.name for a in condition.objects} == {f"stg_{s}" for s in sources()}
+
+
+def test_the_tasks_that_write_the_warehouse_take_its_pool_and_queue(dagbag):
+    from reportpipe.orchestration import WAREHOUSE_POOL, WAREHOUSE_QUEUE
+
+    writers = [dagbag.dags[f"ingest_{s}"].task_dict["load_month"] for s in sources()]
+    writers += [dagbag.dags["statistics"].task_dict[t] for t in ("publish_figures", "render_data_docs")]
+    assert {(t.pool, t.queue) for t in writers} == {(WAREHOUSE_POOL, WAREHOUSE_QUEUE)}
+    # The waits hold no warehouse slot; the reports read the published file, beside the warehouse's files.
+    assert {dagbag.dags[f"ingest_{s}"].task_dict["wait_for_export"].pool for s in sources()} == {"default_pool"}
+    reports = dagbag.dags["statistics"].task_dict["write_reports"]
+    assert (reports.pool, reports.queue) == ("default_pool", WAREHOUSE_QUEUE)
+
+
+def test_an_operators_rerun_of_a_past_month_is_not_held_behind_a_waiting_run(dagbag):
+    # A run waits up to 72 hours for its export: one active run at a time would hold every re-run back.
+    for source_id in sources():
+        assert dagbag.dags[f"ingest_{source_id}"].max_active_runs != 1, source_id

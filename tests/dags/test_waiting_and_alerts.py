@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pendulum
 import pytest
 
-from reportpipe.orchestration import ExportFailed
+from airflow.sdk.exceptions import AirflowFailException
+
 from reportpipe.sensors import ExportSensor
 from reportpipe.triggers import ExportTrigger
 
@@ -66,16 +67,16 @@ def test_the_trigger_fires_when_the_file_arrives_and_when_time_runs_out(inbox):
         return ExportTrigger(inbox_url=f"file://{inbox}", conn_id=None, source_id="work_orders", month="2023-03",
                              deadline=deadline, poke_interval=0.2)
 
-    assert [e.payload for e in run_trigger(trigger(0))] == [{"found": []}]
+    assert [e.payload for e in run_trigger(trigger(0))] == [{"found": [], "misnamed": []}]
     late = threading.Timer(0.5, lambda: (inbox / "work_orders" / "执法工单_202303_v2.xlsx").write_text("x"))
     late.start()
-    assert [e.payload for e in run_trigger(trigger(20))] == [{"found": ["执法工单_202303_v2.xlsx"]}]
+    assert [e.payload for e in run_trigger(trigger(20))] == [{"found": ["执法工单_202303_v2.xlsx"], "misnamed": []}]
 
 
 def test_running_out_of_time_fails_with_what_is_missing(inbox):
     sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
-    with pytest.raises(ExportFailed) as failed:
-        sensor.execute_complete(context(), event={"found": []})
+    with pytest.raises(AirflowFailException) as failed:
+        sensor.execute_complete(context(), event={"found": [], "misnamed": []})
     assert str(failed.value).startswith("inbox has no 执法工单 file for 2023-03 after 72 hours")
     assert failed.value.files == ["work_orders/执法工单_202303[_vN].csv|xlsx"]
     assert sensor.execute_complete(context(), event={"found": ["执法工单_202303.csv"]}) == ["执法工单_202303.csv"]
@@ -91,25 +92,58 @@ def test_a_remote_inbox_is_streamed_to_the_landing_folder(tmp_path):
     (remote / "work_orders").mkdir(parents=True, exist_ok=True)
     (remote / "work_orders" / "执法工单_202303.csv").write_bytes(b"march")
     (remote / "work_orders" / "执法工单_202304.csv").write_bytes(b"april")
-    local = fetch(remote, sources()["work_orders"], "2023-03", landing=tmp_path / "landing")
+    # Only the files the wait found are fetched.
+    local = fetch(remote, sources()["work_orders"], ["执法工单_202303.csv"], landing=tmp_path / "landing")
     assert [p.name for p in (local / "work_orders").iterdir()] == ["执法工单_202303.csv"]
     assert (local / "work_orders" / "执法工单_202303.csv").read_bytes() == b"march"
     # A local inbox is read where it is.
-    assert fetch(tmp_path / "inbox", sources()["work_orders"], "2023-03", landing=tmp_path / "x") == tmp_path / "inbox"
+    assert fetch(tmp_path / "inbox", sources()["work_orders"], ["x"], landing=tmp_path / "x") == tmp_path / "inbox"
 
 
 def test_a_failure_alert_names_dag_month_file_and_reason(caplog, monkeypatch):
     from reportpipe.alerts import on_failure
 
     monkeypatch.delenv("REPORTPIPE_ALERT_EMAIL", raising=False)
-    error = ExportFailed("inbox has no 执法工单 file for 2023-03 after 72 hours", files=["work_orders/执法工单_202303.csv"])
+    error = AirflowFailException("inbox has no 执法工单 file for 2023-03 after 72 hours")
+    error.files = ["work_orders/执法工单_202303.csv"]
     with caplog.at_level(logging.ERROR, logger="reportpipe.alerts"):
         on_failure(context(exception=error))
     [record] = caplog.records
     text = record.getMessage()
     assert "ALERT [reportpipe] ingest_work_orders failed for 2023-03" in text
     assert "file:   work_orders/执法工单_202303.csv" in text
-    assert "reason: ExportFailed: inbox has no 执法工单 file for 2023-03 after 72 hours" in text
+    assert "reason: AirflowFailException: inbox has no 执法工单 file for 2023-03 after 72 hours" in text
+
+
+def rejection() -> AirflowFailException:
+    """How load_month fails on a rejected file: Airflow's no-retry failure, caused by the RejectedExport."""
+    from reportpipe.problems import RejectedExport
+
+    try:
+        try:
+            raise RejectedExport("执法工单_202303.csv row 2: …", files=["执法工单_202303.csv"])
+        except RejectedExport as e:
+            raise AirflowFailException(str(e)) from e
+    except AirflowFailException as failed:
+        return failed
+
+
+def test_a_rejection_alert_names_the_rejected_file(caplog, monkeypatch):
+    from reportpipe.alerts import on_failure
+
+    monkeypatch.delenv("REPORTPIPE_ALERT_EMAIL", raising=False)
+    with caplog.at_level(logging.ERROR, logger="reportpipe.alerts"):
+        on_failure(context(exception=rejection()))
+    assert "file:   执法工单_202303.csv" in caplog.records[0].getMessage()
+
+
+def test_a_misnamed_file_for_the_month_fails_the_wait_at_once(inbox):
+    (inbox / "work_orders" / "执法工单_2023-03.csv").write_text("x")
+    (inbox / "work_orders" / "执法工单_202304.csv").write_text("x")  # another month's, correctly named
+    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    with pytest.raises(AirflowFailException, match="misnamed: 执法工单_2023-03.csv") as failed:
+        sensor.execute(context())
+    assert failed.value.files == ["执法工单_2023-03.csv"]
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -149,7 +183,7 @@ def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
         monkeypatch.setenv("AIRFLOW_CONN_REPORTPIPE_SMTP", json.dumps(connection))
         monkeypatch.setenv("REPORTPIPE_ALERT_SMTP_CONN_ID", "reportpipe_smtp")
         monkeypatch.setenv("REPORTPIPE_ALERT_EMAIL", "oncall@example.org")
-        on_failure(context(exception=ExportFailed("rejected", files=["执法工单_202303.csv"])))
+        on_failure(context(exception=rejection()))
     finally:
         server.shutdown()
         server.server_close()
@@ -163,5 +197,5 @@ def test_a_manual_run_without_a_data_interval_takes_the_month_param(inbox):
     sensor = ExportSensor(task_id="w", source_id="work_orders")
     manual = {"params": {"month": "2023-03"}}
     assert sensor.execute(manual) == ["执法工单_202303.csv"]
-    with pytest.raises(ExportFailed, match="trigger it with the param month"):
+    with pytest.raises(AirflowFailException, match="trigger it with the param month"):
         sensor.execute({"params": {"month": None}})

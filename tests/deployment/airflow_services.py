@@ -7,7 +7,6 @@ started and drops the database, leaving the servers as it found them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import socket
@@ -16,6 +15,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.processes import free_port, stop
 
 COMPONENTS = ["scheduler", "dag-processor", "api-server", "triggerer"]
 WAIT_HOURS = 0.01  # a missing export fails after 36 s instead of 72 h
@@ -35,14 +36,9 @@ def reachable(host: str, port: int) -> bool:
 
 def require(host: str, port: int, what: str) -> None:
     """Skip without the server, with the reason; with CI=true its absence is a failure."""
-    import pytest
+    from tests.system import require as require_system
 
-    if reachable(host, port):
-        return
-    message = f"{what} is not reachable at {host}:{port}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: with CI=true the production-like tests must run")
-    pytest.skip(f"{message}: the production-like Airflow tests need it")
+    require_system(reachable(host, port), f"{what} at {host}:{port}", "the production-like Airflow tests need it")
 
 
 def reportpipe_env(inbox: Path, warehouse: Path) -> dict[str, str]:
@@ -50,12 +46,6 @@ def reportpipe_env(inbox: Path, warehouse: Path) -> dict[str, str]:
 
     return {"REPORTPIPE_INBOX": str(inbox), "REPORTPIPE_WAREHOUSE": str(warehouse),
             "REPORTPIPE_PII_KEY": TEST_PII_KEY, "REPORTPIPE_EXPORT_WAIT_HOURS": str(WAIT_HOURS)}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _admin(sql: str) -> None:
@@ -69,7 +59,7 @@ class Deployment:
     def __init__(self, root: Path, executor: str, env: dict[str, str], components: list[str]):
         self.root, self.components = root, components
         self.database = f"reportpipe_test_{os.getpid()}_{secrets.token_hex(3)}"
-        self.port = _free_port()
+        self.port = free_port()
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.env = {
@@ -105,6 +95,8 @@ class Deployment:
     def start(self) -> None:
         _admin(f'CREATE DATABASE "{self.database}"')
         self.airflow("db", "migrate")
+        # As airflow-init does in docker-compose.yml: the pool of the tasks that write the warehouse.
+        self.airflow("pools", "set", "reportpipe_warehouse", "1", "tasks that write the reportpipe warehouse")
         for component in self.components:
             command = [AIRFLOW, *component.split()]
             log = (self.logs / f"{component.split()[0]}.log").open("w")
@@ -154,22 +146,5 @@ class Deployment:
         return "\n".join(out)
 
     def stop(self) -> None:
-        import psutil
-
-        # Task supervisors start their own sessions: collect every descendant before anything exits.
-        started = []
-        for process in self.processes:
-            try:
-                parent = psutil.Process(process.pid)
-                started += [parent, *parent.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                pass
-        for p in started:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                p.terminate()
-        _, alive = psutil.wait_procs(started, timeout=30)
-        for p in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                p.kill()
-        psutil.wait_procs(alive, timeout=10)
+        stop([p.pid for p in self.processes])
         _admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')

@@ -1,0 +1,127 @@
+"""The SQL models of the warehouse, generated from the contracts and printable (`reportpipe sql`).
+
+    raw_<s>      the cells as delivered (text), per loaded month       (work.duckdb only)
+    typed        `typed_select`: trimmed and typed, under the delivered names
+    stg_<s>      `stg_select` over a typed relation: English names, lineage, personal data hashed
+    fct_<s>      transforms/<s>/fct_<s>.sql over stg_<s>, or stg_<s> itself
+    report_*     reportpipe.figures, from transforms/<s>/figures.yaml
+
+A month is typed once: the staged file's cells become the validation relation
+(`validation_select`: typed cells plus the evidence the suite checks), which feeds the
+load of stg_. `stg_model` composes the same two functions over raw_, so stg_ can be
+rebuilt without the inbox (`reportpipe rebuild`). Personal data is hashed by the
+function `pii_hash`, registered on the connection with the key (reportpipe.warehouse):
+no key material ever appears in SQL text.
+"""
+
+from __future__ import annotations
+
+from reportpipe.contracts import Column, Source
+from reportpipe.sql import literal, quote
+
+BLANKS = " \t\r\n\u3000\u00a0\ufeff"  # SPEC: leading/trailing spaces, also full-width
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")
+DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
+EXCEL_FORMAT = "%Y-%m-%dT%H:%M:%S"  # how the XLSX reader writes a typed Excel date or date-time cell
+SQL_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "number": "DECIMAL(18, 2)", "date": "DATE",
+             "datetime": "TIMESTAMP", "yesno": "BOOLEAN"}
+TYPE_LABELS = {"integer": "an integer", "number": "a number", "date": "a date", "datetime": "a date-time",
+               "yesno": "是 or 否"}
+# Evidence columns of the validation relation, checked by the suite's generated expectations:
+# the text of a cell that is not of its type, and the other month an id was loaded for.
+UNPARSED = "unparsed:"
+LOADED_IN = "loaded_in_month:"
+LINEAGE = (("file_id", "BIGINT"), ("month", "DATE"), ("year", "INTEGER"), ("source_row", "BIGINT"))
+
+
+def trimmed(name: str) -> str:
+    return f"nullif(trim({quote(name)}, {literal(BLANKS)}), '')"
+
+
+def typed(column: Column) -> str:
+    """The column's trimmed text as its type; NULL where the text is not of the type."""
+    text = trimmed(column.name)
+    if column.type == "text":
+        return text
+    if column.type == "integer":  # a plain cast would round '1.5' to 2
+        return f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') THEN try_cast({text} AS BIGINT) END"
+    if column.type == "number":
+        return f"try_cast({text} AS DECIMAL(18, 2))"
+    if column.type == "yesno":
+        return f"CASE {text} WHEN '是' THEN true WHEN '否' THEN false END"
+    if column.type == "date":
+        parsed = ", ".join(f"try_strptime({text}, {literal(f)})" for f in DATE_FORMATS)
+        excel = f"CASE WHEN {text} LIKE '%T00:00:00' THEN try_strptime({text}, {literal(EXCEL_FORMAT)}) END"
+        return f"CAST(coalesce({parsed}, {excel}) AS DATE)"
+    formats = (*DATETIME_FORMATS, EXCEL_FORMAT)
+    return "coalesce(" + ", ".join(f"try_strptime({text}, {literal(f)})" for f in formats) + ")"
+
+
+def typed_select(source: Source, relation: str, lineage: bool = False) -> str:
+    """SELECT of a relation of delivered text cells, typed, under the delivered names."""
+    columns = ["file_id", "month"] if lineage else []
+    columns += ["source_row"] + [f"{typed(c)} AS {quote(c.name)}" for c in source.columns]
+    return f"SELECT {', '.join(columns)} FROM {relation}"
+
+
+def validation_select(source: Source, header: list[str], month: str) -> str:
+    """The relation the suite validates: a staged file's cells (scratch.incoming) typed under their
+    delivered names (unknown columns as text), plus the evidence columns."""
+    known = {c.name: c for c in source.columns}
+    select = ["incoming.source_row"]
+    for name in header:
+        column = known.get(name)
+        select.append(f"{typed(column) if column else quote(name)} AS {quote(name)}")
+        if column and column.type != "text":
+            select.append(f"CASE WHEN {trimmed(name)} IS NOT NULL AND ({typed(column)}) IS NULL "
+                          f"THEN {trimmed(name)} END AS {quote(UNPARSED + name)}")
+    key = source.key
+    join = ""
+    if key.name in header:
+        earlier = (f"SELECT {key.column} AS id, strftime(min(month), '%Y-%m') AS month FROM main.stg_{source.source_id}"
+                   f" WHERE month <> DATE {literal(month + '-01')} GROUP BY 1")
+        join = f" LEFT JOIN ({earlier}) AS earlier ON earlier.id = {trimmed(key.name)}"
+        select.append(f"earlier.month AS {quote(LOADED_IN + key.name)}")
+    return f"SELECT {', '.join(select)} FROM scratch.incoming AS incoming{join} ORDER BY incoming.source_row"
+
+
+def stg_columns(source: Source) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of `stg_<source>`, lineage first."""
+    out = list(LINEAGE)
+    for c in source.columns:
+        if c.personal is None:
+            out.append((c.column, SQL_TYPES[c.type]))
+        elif c.personal == "true":
+            out.append((f"{c.column}_hash", "VARCHAR"))
+        else:  # personal only under a condition: clear otherwise, always hashed
+            out += [(c.column, SQL_TYPES[c.type]), (f"{c.column}_hash", "VARCHAR")]
+    return out
+
+
+def stg_select(source: Source, typed_relation: str) -> str:
+    """SELECT of the rows of `stg_<source>` from a typed relation with file_id and month."""
+    renamed = ", ".join(f"{quote(c.name)} AS {c.column}" for c in source.columns)
+    select = ["file_id", "month", "CAST(year(month) AS INTEGER) AS year", "source_row"]
+    for c in source.columns:
+        if c.personal is None:
+            select.append(c.column)
+            continue
+        if c.personal != "true":  # the condition is written over the typed, English columns
+            select.append(f"CASE WHEN NOT coalesce({c.personal}, true) THEN {c.column} END AS {c.column}")
+        select.append(f"pii_hash(CAST({c.column} AS VARCHAR)) AS {c.column}_hash")
+    return (f"SELECT {', '.join(select)}\nFROM (SELECT file_id, month, source_row, {renamed}\n"
+            f"      FROM ({typed_relation}))")
+
+
+def stg_model(source: Source) -> str:
+    """stg_<source> from raw_<source>: what `reportpipe rebuild` runs."""
+    return stg_select(source, typed_select(source, f"raw_{source.source_id}", lineage=True))
+
+
+def raw_columns(source: Source) -> list[tuple[str, str]]:
+    return [("file_id", "BIGINT"), ("month", "DATE"), ("source_row", "BIGINT")] + \
+        [(c.name, "VARCHAR") for c in source.columns]
+
+
+def fct_model(source: Source) -> str:
+    return source.fct_sql or f"SELECT * FROM stg_{source.source_id}"
