@@ -1,0 +1,91 @@
+"""A real `airflow api-server` on SQLite, for the tests of pages in the Airflow UI.
+
+`ApiServer` gets its own Airflow home, metadata database, free port and a SimpleAuthManager
+user with a known password; `stop()` ends the processes it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.processes import free_port, stop
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+class ApiServer:
+    """`airflow api-server` on 127.0.0.1 with a fresh SQLite metadata database and one user."""
+
+    def __init__(self, root: Path, env: dict[str, str], user: str = "operator", role: str = "viewer"):
+        self.root, self.user = root, user
+        self.password = secrets.token_urlsafe(12)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = root / "api-server.log"
+        passwords = root / "passwords.json"
+        passwords.write_text(json.dumps({user: self.password}))
+        self.env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(root / "airflow_home"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:{role}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> None:
+        done = subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, capture_output=True, text=True, timeout=300)
+        if done.returncode:
+            raise RuntimeError(f"airflow db migrate failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen([AIRFLOW, "api-server"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while not self._healthy():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the api-server did not come up; its log:\n{self.log.read_text()[-4000:]}")
+            time.sleep(1)
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def token(self) -> str:
+        """A JWT for the user, as Airflow's login page gets one."""
+        request = urllib.request.Request(
+            f"{self.url}/auth/token", json.dumps({"username": self.user, "password": self.password}).encode(),
+            {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.load(answer)["access_token"]
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, str]:
+        """Status and body of a GET, with the token as Airflow's UI sends it (the `_token` cookie) if given."""
+        request = urllib.request.Request(self.url + path, headers={"Cookie": f"_token={token}"} if token else {})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop([self.process.pid], timeout=20)
+            self.process = None
