@@ -1,21 +1,21 @@
 """The report-ready outputs (reportpipe.report): workbook, Markdown and DOCX draft, charts.
 
 Expected values always come from report.duckdb itself, never from constants: the
-outputs must show exactly what is published. The demo warehouse is only read; the
-markers, the year-over-year columns and formula injection are checked on a copy of
-its report.duckdb changed by SQL.
+outputs must show exactly what is published. The demo warehouse is only read (its
+outputs are written once per session, `demo_report`); the markers, the year-over-year
+columns, formula injection and the publication time are checked on a copy of its
+report.duckdb changed by SQL. How the outputs print is in test_report_print.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
+import csv
+import datetime as dt
 import re
 import shutil
-import warnings
 import zipfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import openpyxl
@@ -23,10 +23,14 @@ import pytest
 
 from reportpipe import report
 from reportpipe.cli import main
+from reportpipe.contracts import figures as contract_figures
+from reportpipe.settings import PROJECT_DIR, TIMEZONE
 
 YEAR = 2023
 INJECTED = '=HYPERLINK("http://x","y")'
-FIGURE_NUMBER = re.compile(r"^(—|\d+(?:\.\d+)?)")
+PUBLISHED_AT = dt.datetime(2024, 1, 8, 1, 30, tzinfo=dt.timezone.utc)  # the changed copy's publication
+# A figure as the draft writes it: the number (N余 when approximate, — without a value), unit, markers.
+DRAFT_NUMBER = re.compile(r"^(—|\d+(?:\.\d+)?)(余?)")
 
 
 def figures_of(warehouse: Path, year: int = YEAR) -> dict[str, dict]:
@@ -56,30 +60,22 @@ def shown(value):
     return report.NOT_AVAILABLE if value is None else value
 
 
-def write_with_cli(warehouse: Path, out: Path) -> tuple[list[Path], list[str]]:
-    """Run `reportpipe report` and return the paths it printed and the font warnings raised."""
+def write_with_cli(warehouse: Path, out: Path) -> list[Path]:
+    """Run `reportpipe report` and return the paths it printed."""
+    import contextlib
+    import io
+
     stdout = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
-        warnings.simplefilter("always")
-        code = main(["report", "--year", str(YEAR), "--out", str(out), "--warehouse", str(warehouse)])
-    assert code == 0
-    missing_glyphs = [str(w.message) for w in caught if "missing from font" in str(w.message)]
-    return [Path(line) for line in stdout.getvalue().splitlines()], missing_glyphs
-
-
-@pytest.fixture(scope="module")
-def demo_outputs(demo_warehouse, tmp_path_factory):
-    """The outputs of the demo year, written once by the CLI."""
-    before = hashlib.sha256((demo_warehouse / "report.duckdb").read_bytes()).hexdigest()
-    paths, missing_glyphs = write_with_cli(demo_warehouse, tmp_path_factory.mktemp("report"))
-    after = hashlib.sha256((demo_warehouse / "report.duckdb").read_bytes()).hexdigest()
-    return {"paths": paths, "missing_glyphs": missing_glyphs, "unchanged": before == after}
+    with contextlib.redirect_stdout(stdout):
+        assert main(["report", "--year", str(YEAR), "--out", str(out), "--warehouse", str(warehouse)]) == 0
+    return [Path(line) for line in stdout.getvalue().splitlines()]
 
 
 @pytest.fixture(scope="module")
 def changed(demo_warehouse, tmp_path_factory):
     """A copy of the demo's report.duckdb where one source is provisional, two figures were revised,
-    one label is a formula, one figure has no sentence and the previous year holds three figures; and its outputs."""
+    one label is a formula, one figure has no sentence, the previous year holds three figures and the
+    publication is recorded in the `publication` table; and its outputs."""
     warehouse = tmp_path_factory.mktemp("changed_warehouse")
     shutil.copy(demo_warehouse / "report.duckdb", warehouse / "report.duckdb")
     figures = figures_of(warehouse)
@@ -110,7 +106,8 @@ def changed(demo_warehouse, tmp_path_factory):
                 "INSERT INTO report_figures SELECT * REPLACE (year - 1 AS year, ? AS value)"
                 " FROM report_figures WHERE figure_id = ?", [previous, figure_id]
             )
-    paths, _ = write_with_cli(warehouse, tmp_path_factory.mktemp("changed_report"))
+        con.execute("UPDATE publication SET published_at = ?, content_sha256 = ?", [PUBLISHED_AT, "ab" * 32])
+    paths = write_with_cli(warehouse, tmp_path_factory.mktemp("changed_report"))
     return {"warehouse": warehouse, "paths": paths, **plan}
 
 
@@ -123,31 +120,52 @@ def section_sheets(wb, figures: dict[str, dict]) -> list:
     return [wb[report.sheet_name(s)] for s in sorted({f["section"] for f in figures.values()})]
 
 
+def outline_sections() -> list[tuple[str, str, str]]:
+    """(part heading, section, section heading) of report_draft.yaml's outline, in order."""
+    return [(p.heading, s.section, s.heading) for p in report.outline() for s in p.sections]
+
+
+def approximate_multiples() -> dict[str, int]:
+    return {i: m for p in report.outline() for s in p.sections for i, m in s.approximate.items()}
+
+
 # ---------------------------------------------------------------- workbook
 
 
-def test_the_cli_prints_every_file_it_wrote_without_changing_the_warehouse(demo_outputs):
-    paths = demo_outputs["paths"]
+def test_the_cli_prints_every_file_it_wrote_without_changing_the_warehouse(demo_report):
+    paths = demo_report["paths"]
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert {p.suffix for p in paths} == {".xlsx", ".md", ".docx", ".png"}
-    assert demo_outputs["unchanged"]
+    assert demo_report["unchanged"]
 
 
-def test_workbook_has_cover_contents_notes_a_sheet_per_section_monthly_and_community(demo_warehouse, demo_outputs):
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
-    sections = {report.sheet_name(f["section"]) for f in figures_of(demo_warehouse).values()}
+def test_workbook_has_cover_contents_notes_a_sheet_per_section_monthly_and_community(demo_warehouse, demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
+    figures = figures_of(demo_warehouse)
+    sections = {report.sheet_name(f["section"]) for f in figures.values()}
     assert wb.sheetnames[:3] == ["封面", "目录", "注释"]
     assert wb.sheetnames[-2:] == ["月度", "社区"]
     assert set(wb.sheetnames[3:-2]) == sections and len(wb.sheetnames) == len(sections) + 5
-    # The contents list every other sheet, linked to it.
-    _, _, contents = table_of(wb["目录"])
-    assert [r["工作表"] for r in contents] == wb.sheetnames[2:]
-    for (cell,) in wb["目录"].iter_rows(min_row=table_of(wb["目录"])[0] + 1, max_col=1):
-        assert cell.hyperlink.location == f"'{cell.value}'!A1"
+    # The contents list every other sheet, linked to it, and follow the outline: a section of a part
+    # that reports figures but has none itself is listed, unlinked, and says so.
+    header_row, _, contents = table_of(wb["目录"])
+    assert [r["工作表"] for r in contents if r["工作表"] != report.NO_SHEET] == wb.sheetnames[2:]
+    parts_with_figures = {part for part, section, _ in outline_sections() if section in {f["section"] for f in figures.values()}}
+    empty = [section for part, section, _ in outline_sections()
+             if part in parts_with_figures and section not in {f["section"] for f in figures.values()}]
+    assert empty, "the demo's outline has a section without figures (一（三）)"
+    unlinked = [r for r in contents if r["工作表"] == report.NO_SHEET]
+    assert [re.search(r"\S+（\S+?）", r["表格标题"])[0] for r in unlinked] == empty
+    assert all(r["说明"] == report.NO_FIGURES for r in unlinked)
+    for (cell,) in wb["目录"].iter_rows(min_row=header_row + 1, max_col=1):
+        if cell.value == report.NO_SHEET:
+            assert cell.hyperlink is None
+        else:
+            assert cell.hyperlink.location == f"'{cell.value}'!A1"
 
 
-def test_no_merged_cells_and_exactly_one_header_row_per_table_sheet(demo_outputs):
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
+def test_no_merged_cells_and_exactly_one_header_row_per_table_sheet(demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     assert all(not ws.merged_cells.ranges for ws in wb)
     assert not wb["封面"].tables
     for ws in wb.worksheets[1:]:
@@ -160,17 +178,22 @@ def test_no_merged_cells_and_exactly_one_header_row_per_table_sheet(demo_outputs
         assert ws.max_row == header_row + len(body)  # nothing below the table
 
 
-def test_section_sheets_hold_exactly_the_published_figures(demo_warehouse, demo_outputs):
+def test_section_sheets_hold_exactly_the_published_figures_with_their_caliber_and_the_id_last(demo_warehouse, demo_report):
     figures = figures_of(demo_warehouse)
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
+    calibers = {f.figure_id: f.caliber for f in contract_figures()}
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     seen = []
     for ws in section_sheets(wb, figures):
-        _, _, rows = table_of(ws)
+        _, header, rows = table_of(ws)
+        assert header[-1] == "指标编号" and header[0] == "指标"
         for row in rows:
             f = figures[row["指标编号"]]
             assert report.sheet_name(f["section"]) == ws.title
             assert (row["指标"], row["数值"], row["单位"]) == (f["label"], shown(f["value"]), f["unit"])
             assert isinstance(row["数值"], (int, float))  # numbers stay numbers, markers go elsewhere
+            # The 口径 a reader understands: figures.yaml's Chinese prose, not the machine definition.
+            assert row["口径"] == calibers[f["figure_id"]] != f["definition"]
+            assert not re.search(r"[A-Za-z=]", row["口径"]), row["口径"]
             seen.append(row["指标编号"])
         # Units and source are stated on the sheet.
         text = " ".join(str(c.value) for (c,) in ws.iter_rows(max_row=4, max_col=1))
@@ -178,13 +201,36 @@ def test_section_sheets_hold_exactly_the_published_figures(demo_warehouse, demo_
     assert sorted(seen) == sorted(figures)
 
 
-def test_monthly_sheet_holds_the_published_months(demo_warehouse, demo_outputs):
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
+def test_one_number_rule_in_the_workbook_and_the_draft(demo_warehouse, demo_report):
+    """Tables: integers with separators, rates to one decimal with %; 报告稿写法 is exactly what the draft writes."""
+    figures = figures_of(demo_warehouse)
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
+    drafted = {figure_id: p.text[start:end] for p in report.draft(report.published(YEAR, demo_warehouse))
+               for figure_id, start, end in p.spans}
+    checked = set()
+    for ws in section_sheets(wb, figures):
+        header_row, header, rows = table_of(ws)
+        value_column = header.index("数值")
+        for offset, row in enumerate(rows, start=1):
+            f = figures[row["指标编号"]]
+            cell = ws.cell(header_row + offset, value_column + 1)
+            if f["unit"] == "%":
+                assert cell.number_format == '0.0"%"' and drafted[f["figure_id"]] == f"{f['value']:.1f}%"
+            else:
+                assert cell.number_format == "#,##0" and float(f["value"]).is_integer()
+                assert re.fullmatch(rf"\d+余?{re.escape(f['unit'])}", drafted[f["figure_id"]])  # no separator in text
+            assert row["报告稿写法"] == drafted[f["figure_id"]]
+            checked.add(f["figure_id"])
+    assert checked == set(figures)
+
+
+def test_monthly_sheet_holds_the_published_months(demo_warehouse, demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     _, header, rows = table_of(wb["月度"])
-    assert header[4:16] == [f"{m}月" for m in range(1, 13)]
+    assert header[3:15] == [f"{m}月" for m in range(1, 13)] and header[-1] == "指标编号"
     with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
         monthly = {(f, m): v for f, m, v in con.execute(
-            "SELECT figure_id, month, value FROM report_figures_monthly WHERE year = ?", [YEAR]).fetchall()}
+            "SELECT figure_id, left(CAST(month AS VARCHAR), 7), value FROM report_figures_monthly WHERE year = ?", [YEAR]).fetchall()}
     figures = figures_of(demo_warehouse)
     assert sorted(r["指标编号"] for r in rows) == sorted(figures)
     for row in rows:
@@ -194,10 +240,11 @@ def test_monthly_sheet_holds_the_published_months(demo_warehouse, demo_outputs):
         assert row["全年"] == shown(figures[row["指标编号"]]["value"])
 
 
-def test_community_sheet_splits_the_figures_of_sources_with_a_community(demo_warehouse, demo_outputs):
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
+def test_community_sheet_splits_the_figures_of_sources_with_a_community(demo_warehouse, demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     _, header, rows = table_of(wb["社区"])
-    communities = header[4:-2]
+    communities = header[3:-3]
+    assert header[-3:] == ["全街道", "标注", "指标编号"]
     figures = figures_of(demo_warehouse)
     with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
         with_community = {r[0].removeprefix("stg_") for r in con.execute(
@@ -227,8 +274,8 @@ def test_provisional_and_revised_figures_are_marked_and_only_they(changed):
             assert (report.REVISED in marks) == (f["figure_id"] in revised), (ws.title, f["figure_id"])
 
 
-def test_the_demo_year_has_no_markers(demo_outputs):
-    wb = openpyxl.load_workbook(output(demo_outputs["paths"], ".xlsx"))
+def test_the_demo_year_has_no_markers(demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     assert all(not r["标注"] for ws in wb.worksheets[3:] for r in table_of(ws)[2])
 
 
@@ -272,6 +319,8 @@ def markdown_sections(path: Path) -> dict[str, str]:
 def check_draft(warehouse: Path, paths: list[Path]) -> None:
     """Every figure's number in the Markdown, read back at the place the renderer put it, equals report_figures."""
     figures = figures_of(warehouse)
+    revised = revised_ids(warehouse)
+    approximate = approximate_multiples()
     paragraphs = report.draft(report.published(YEAR, warehouse))
     in_file = markdown_sections(output(paths, ".md"))
     found = {}
@@ -281,21 +330,71 @@ def check_draft(warehouse: Path, paths: list[Path]) -> None:
             f = figures[figure_id]
             assert f["section"] == p.section, figure_id
             written = in_file[p.heading][start:end]
-            number = FIGURE_NUMBER.match(written)[1]
-            assert (None if number == "—" else float(number)) == (None if f["value"] is None else pytest.approx(f["value"], abs=0.05))
-            assert written[len(number):] == f["unit"] + (report.PROVISIONAL if f["is_provisional"] else "")
+            number, about = DRAFT_NUMBER.match(written).groups()
+            if number == "—":
+                assert f["value"] is None
+            elif about:  # the report's 余: the exact value rounded down to the declared multiple
+                multiple = approximate[figure_id]
+                assert int(number) == f["value"] // multiple * multiple and int(number) % multiple == 0
+            else:
+                assert float(number) == pytest.approx(f["value"], abs=0.05)
+                assert figure_id not in approximate or f["value"] < approximate[figure_id]
+            markers = (report.PROVISIONAL if f["is_provisional"] else "") + (report.REVISED if figure_id in revised else "")
+            assert written[len(number) + len(about):] == f["unit"] + markers
             found[figure_id] = found.get(figure_id, 0) + 1
     assert found == {i: 1 for i in figures}  # every figure, once
 
 
-def test_every_figure_of_the_markdown_draft_equals_report_figures(demo_warehouse, demo_outputs):
-    check_draft(demo_warehouse, demo_outputs["paths"])
+def test_every_figure_of_the_markdown_draft_equals_report_figures(demo_warehouse, demo_report):
+    check_draft(demo_warehouse, demo_report["paths"])
 
 
-def test_provisional_figures_are_marked_in_the_draft_and_figures_without_a_sentence_get_one(changed):
+def test_provisional_and_revised_figures_are_marked_in_the_draft_and_figures_without_a_sentence_get_one(changed):
     check_draft(changed["warehouse"], changed["paths"])
     text = output(changed["paths"], ".md").read_text(encoding="utf-8")
-    assert report.PROVISIONAL in text and "未写入句子的指标" in text
+    assert report.PROVISIONAL in text and report.REVISED in text and "未写入句子的指标" in text
+
+
+def test_the_draft_follows_the_whole_outline_and_says_where_a_section_has_no_figures(demo_warehouse, demo_report):
+    text = output(demo_report["paths"], ".md").read_text(encoding="utf-8")
+    headings = re.findall(r"^(#{1,3}) (.+)$", text, flags=re.M)
+    assert headings[0] == ("#", report.report_title(YEAR))
+    expected, part = [], None
+    for part_heading, _, heading in outline_sections():
+        if part_heading != part:
+            part = part_heading
+            expected.append(("##", part.format(year=YEAR, next_year=YEAR + 1)))
+        expected.append(("###", heading))
+    assert headings[1:] == expected
+    # No holes: each part numbers its sections （一）, （二）, … without a gap, as the report does.
+    numerals = "一二三四五六七八九十"
+    for p in report.outline():
+        assert [s.heading[1:s.heading.index("）")] for s in p.sections] == list(numerals[:len(p.sections)]), p.part
+    sections_with_figures = {f["section"] for f in figures_of(demo_warehouse).values()}
+    paragraphs = markdown_sections(output(demo_report["paths"], ".md"))
+    for _, section, heading in outline_sections():
+        assert (paragraphs[heading] == report.NO_FIGURES) == (section not in sections_with_figures), section
+
+
+def test_the_draft_writes_the_reports_approximate_figures_as_the_2023_report_printed_them(demo_warehouse):
+    """The template declares 余 exactly where the 2023 report has it, and from the demo's exact
+    values the draft prints the report's numbers (2502余件, 3000余具 …)."""
+    with (PROJECT_DIR / "reference" / "figures_2023.csv").open(encoding="utf-8") as f:
+        reference = {r["figure_id"]: r for r in csv.DictReader(f)}
+    approximate = approximate_multiples()
+    assert set(approximate) == {i for i, r in reference.items() if r["approx"] == report.APPROXIMATE}
+    drafted = {i: p.text[s:e] for p in report.draft(report.published(YEAR, demo_warehouse)) for i, s, e in p.spans}
+    for figure_id in approximate:
+        ref = reference[figure_id]
+        assert drafted[figure_id] == f"{ref['value']}{report.APPROXIMATE}{ref['unit']}", figure_id
+
+
+def test_the_workbook_notes_state_the_rounding_rule_of_every_approximate_figure(demo_warehouse, demo_report):
+    wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
+    (note,) = [r["说明"] for r in table_of(wb["注释"])[2] if r["标注或栏目"] == report.APPROXIMATE]
+    figures = figures_of(demo_warehouse)
+    for figure_id, multiple in approximate_multiples().items():
+        assert f"{figures[figure_id]['label']}（{report.approximation_rule(multiple)}）" in note
 
 
 def test_the_template_names_every_figure_with_a_sentence(demo_warehouse):
@@ -306,26 +405,123 @@ def test_the_template_names_every_figure_with_a_sentence(demo_warehouse):
 def test_a_template_naming_a_figure_of_another_section_is_refused(demo_warehouse):
     pub = report.published(YEAR, demo_warehouse)
     other = next(f for f in pub.figures if f.section != pub.figures[0].section)
-    with pytest.raises(ValueError, match=other.figure_id):
+    with pytest.raises(report.TemplateError, match=other.figure_id):
         report.filled(f"共{{{other.figure_id}}}。", pub, pub.figures[0].section)
 
 
-def test_docx_has_the_paragraphs_of_the_markdown(demo_outputs):
+def test_docx_has_the_paragraphs_of_the_markdown(demo_report):
     import docx
 
-    markdown = [re.sub(r"^#+ ", "", line) for line in output(demo_outputs["paths"], ".md").read_text(encoding="utf-8").splitlines()]
-    document = docx.Document(str(output(demo_outputs["paths"], ".docx")))
+    markdown = [re.sub(r"^#+ ", "", line) for line in output(demo_report["paths"], ".md").read_text(encoding="utf-8").splitlines()]
+    document = docx.Document(str(output(demo_report["paths"], ".docx")))
     assert [p.text for p in document.paragraphs if p.text] == [line for line in markdown if line]
+
+
+def test_docx_is_a_gb_t_9704_document(demo_report):
+    """A4, the standard's margins, 三号 仿宋_GB2312 body on a 22-line page, 二号 方正小标宋简体 title,
+    黑体 and 楷体_GB2312 headings, "— 1 —" page numbers, Chinese; fonts named, not embedded."""
+    import docx
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.shared import Emu, Mm, Pt
+
+    document = docx.Document(str(output(demo_report["paths"], ".docx")))
+    section = document.sections[0]
+    mm = lambda length: round(Emu(length).mm, 1)  # noqa: E731  Word stores twips: 210 mm is 11906 of them
+    assert (mm(section.page_width), mm(section.page_height)) == (210, 297)
+    assert (mm(section.top_margin), mm(section.left_margin)) == (37, 28)
+    # The type area (版心) is 156 mm × 225 mm; the page number's line sits 7 mm below it.
+    assert mm(section.page_width - section.left_margin - section.right_margin) == 156
+    assert mm(section.page_height - section.top_margin - section.bottom_margin) == 225
+    assert mm(section.bottom_margin - section.footer_distance) == 7
+    requested = {}
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        style = document.styles[name]
+        fonts = style.element.rPr.rFonts
+        requested[name] = ({fonts.get(f"{{{fonts.nsmap['w']}}}{a}") for a in ("ascii", "hAnsi", "eastAsia", "cs")}, style.font.size)
+        assert style.font.color.rgb == (0, 0, 0) and not style.font.bold, name
+        assert style.paragraph_format.line_spacing_rule == WD_LINE_SPACING.EXACTLY
+        # 22 lines fill the type area's height, 23 would not.
+        assert 22 * style.paragraph_format.line_spacing <= Mm(225) < 23 * style.paragraph_format.line_spacing
+    assert requested == {"Normal": ({"仿宋_GB2312"}, Pt(16)), "Title": ({"方正小标宋简体"}, Pt(22)),
+                         "Heading 1": ({"黑体"}, Pt(16)), "Heading 2": ({"楷体_GB2312"}, Pt(16))}
+    styles_xml = document.styles.element.xml
+    assert 'w:eastAsia="zh-CN"' in styles_xml and "Theme" not in re.search(r"<w:rPrDefault>.*?</w:rPrDefault>", styles_xml, re.S)[0]
+    assert document.core_properties.language == "zh-CN"
+    for footer in (section.footer, section.even_page_footer):
+        (number,) = footer.paragraphs
+        assert number.text == "— 1 —" and "PAGE" in number._element.xml
+    with zipfile.ZipFile(output(demo_report["paths"], ".docx")) as package:
+        assert not [n for n in package.namelist() if n.startswith("word/fonts/")]  # named, not embedded
+        # Word 2010 would take the default template's blue headings from stylesWithEffects.xml.
+        assert "word/stylesWithEffects.xml" not in package.namelist()
+        assert document.paragraphs[0].style.name == "Title"
+    assert document.paragraphs[0].text == report.report_title(YEAR)  # no line to delete above the text
+
+
+# ---------------------------------------------------------------- provenance and reproducibility
+
+
+def test_outputs_show_the_publication_time_and_are_stamped_with_it(changed):
+    """Times shown are the publication's (table `publication`), also in the files' properties and zip entries."""
+    shown_time = PUBLISHED_AT.astimezone(ZoneInfo(TIMEZONE))
+    stamp = shown_time.strftime("%Y-%m-%d %H:%M")
+    md = output(changed["paths"], ".md").read_text(encoding="utf-8")
+    assert md.rstrip().splitlines()[-1].count(stamp) == 1 and "abababababababab" in md  # the closing note
+    cover = " ".join(str(c.value) for (c,) in openpyxl.load_workbook(output(changed["paths"], ".xlsx"))["封面"].iter_rows(max_col=1))
+    assert set(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", md + cover)) == {stamp}  # the only time shown
+    import docx
+
+    properties = docx.Document(str(output(changed["paths"], ".docx"))).core_properties
+    assert properties.created == properties.modified == PUBLISHED_AT
+    assert properties.identifier == "ab" * 32 and stamp in properties.comments
+    assert properties.author == report.organisation()["producer"]
+    for suffix in (".docx", ".xlsx"):
+        with zipfile.ZipFile(output(changed["paths"], suffix)) as package:
+            assert {i.date_time for i in package.infolist()} == {shown_time.timetuple()[:6]}
+            core = package.read("docProps/core.xml").decode()
+            assert core.count(PUBLISHED_AT.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created and modified
+
+
+def test_writing_twice_from_the_same_report_duckdb_gives_the_same_bytes(changed, tmp_path):
+    again = write_with_cli(changed["warehouse"], tmp_path)
+    assert [p.name for p in again] == [p.name for p in changed["paths"]]
+    for first, second in zip(changed["paths"], again):
+        assert first.read_bytes() == second.read_bytes(), first.name
+
+
+def test_the_organisation_comes_from_its_config_file(demo_warehouse, tmp_path, monkeypatch):
+    config = tmp_path / "organisation.yaml"
+    config.write_text('name: 东华门街道\ntitle: "{name}{year}年法治政府建设情况报告"\n'
+                      "producer: 东华门街道司法所\ncontact: 东华门街道司法所（电话 12345）\n", encoding="utf-8")
+    monkeypatch.setattr(report, "ORGANISATION", config)
+    report.organisation.cache_clear()
+    try:
+        pub = report.published(YEAR, demo_warehouse)
+        paragraphs = report.draft(pub)
+        md = report.markdown_draft(pub, paragraphs, tmp_path / "draft.md").read_text(encoding="utf-8")
+        xlsx = report.workbook(pub, tmp_path / "book.xlsx")
+        docx_path = report.docx_draft(pub, paragraphs, tmp_path / "draft.docx")
+    finally:
+        report.organisation.cache_clear()
+    import docx
+
+    cover = [c.value for (c,) in openpyxl.load_workbook(xlsx)["封面"].iter_rows(max_col=1)]
+    document = docx.Document(str(docx_path))
+    assert md.startswith("# 东华门街道2023年法治政府建设情况报告\n")
+    assert document.paragraphs[0].text == cover[0].removesuffix("：统计数据") == "东华门街道2023年法治政府建设情况报告"
+    assert "东华门街道司法所（电话 12345）" in cover and document.core_properties.author == "东华门街道司法所"
+    texts = [md, " ".join(map(str, cover)), "".join(p.text for p in document.paragraphs)]
+    assert not any("交道口街道" in t for t in texts)
 
 
 # ---------------------------------------------------------------- charts
 
 
-def test_charts_are_pngs_in_the_cjk_font(demo_outputs, demo_warehouse):
+def test_charts_are_pngs_in_the_cjk_font(demo_report, demo_warehouse):
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    charts = [p for p in demo_outputs["paths"] if p.suffix == ".png"]
+    charts = [p for p in demo_report["paths"] if p.suffix == ".png"]
     assert len(charts) == len(report.draft_template()["charts"])
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in charts)
     found = font_manager.findfont(font_manager.FontProperties(family=report.cjk_font()), fallback_to_default=False)
@@ -333,7 +529,7 @@ def test_charts_are_pngs_in_the_cjk_font(demo_outputs, demo_warehouse):
 
     assert Path(found) == pylopdf_fonts_zh_cn.sans_path() and "DejaVu" not in found
     # No tofu: matplotlib warned of no missing glyph, and the font has every character of the labels.
-    assert demo_outputs["missing_glyphs"] == []
+    assert demo_report["missing_glyphs"] == []
     charmap = FT2Font(found).get_charmap()
     text = "".join(f["label"] + f["unit"] for f in figures_of(demo_warehouse).values())
     text += "".join(c["title"] for c in report.draft_template()["charts"]) + "年月单位来源全按"

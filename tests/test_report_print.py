@@ -1,0 +1,113 @@
+"""The report outputs as the report writer prints them: rendered to PDF by LibreOffice.
+
+The demo year's draft and workbook (`demo_report`) are rendered once; each page is read
+back with poppler's pdftotext. LibreOffice stands in for the writer's Word and Excel: it
+lacks the 公文 fonts and substitutes them (the fonts requested are checked in the DOCX
+itself, test_report.py), but page size, lines per page, page breaks and number formats are
+its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import statistics
+import unicodedata
+
+import openpyxl
+import pytest
+
+from reportpipe import report
+from tests import office
+from tests.test_report import figures_of, output, table_of
+
+A4 = (595.3, 841.9)  # points, portrait
+
+
+@pytest.fixture(scope="module")
+def printed(demo_report, tmp_path_factory) -> dict:
+    """The draft and the workbook rendered to PDF: their pages' text and sizes."""
+    folder = tmp_path_factory.mktemp("printed")
+    draft, book = folder / "draft.docx", folder / "book.xlsx"
+    shutil.copy(output(demo_report["paths"], ".docx"), draft)
+    shutil.copy(output(demo_report["paths"], ".xlsx"), book)
+    draft_pdf, book_pdf = office.to_pdf([draft, book], folder)
+    return {"draft": office.pages(draft_pdf), "draft_sizes": office.page_sizes(draft_pdf),
+            "book": office.pages(book_pdf), "book_sizes": office.page_sizes(book_pdf), "workbook": book}
+
+
+def is_size(size: tuple[float, float], expected: tuple[float, float]) -> bool:
+    return all(abs(a - b) < 1 for a, b in zip(size, expected))
+
+
+def width_in_characters(line: str) -> float:
+    """A line's width in Chinese characters: a Latin letter or digit is about half of one."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in line.strip() if c != " ")
+
+
+def test_the_draft_prints_on_a4_with_22_lines_of_28_characters_and_numbered_pages(printed):
+    pages, sizes = printed["draft"], printed["draft_sizes"]
+    assert len(pages) == len(sizes) >= 2 and all(is_size(s, A4) for s in sizes)
+    body_lines, widths = [], []
+    for number, page in enumerate(pages, start=1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        # GB/T 9704's page number, "— 1 —", last on the page.
+        assert re.fullmatch(rf"—\s*{number}\s*—", lines[-1].strip()), (number, lines[-1])
+        body_lines.append(len(lines) - 1)
+        widths += [width_in_characters(line) for line in lines[:-1]]
+    assert max(body_lines) == report.LINES and all(n <= report.LINES for n in body_lines[:-1])
+    # Lines hold up to 28 characters: none more, and a typical full line close to it.
+    assert max(widths) <= report.CHARS and statistics.median(w for w in widths if w > 20) >= report.CHARS - 3
+
+
+def book_pages(printed) -> dict[str, list[str]]:
+    """The workbook's printed pages by sheet, known by the page header (the sheet's name)."""
+    by_sheet: dict[str, list[str]] = {}
+    for page in printed["book"]:
+        lines = [line for line in page.splitlines() if line.strip()]
+        by_sheet.setdefault(lines[0].strip(), []).append(page)
+    return by_sheet
+
+
+def test_every_sheet_prints_on_a4_landscape_one_page_wide_in_few_pages(printed):
+    wb = openpyxl.load_workbook(printed["workbook"])
+    assert all(is_size(s, tuple(reversed(A4))) for s in printed["book_sizes"])
+    by_sheet = book_pages(printed)
+    assert list(by_sheet) == wb.sheetnames  # every sheet prints, in order, under its own name
+    assert [len(by_sheet[name]) for name in ("封面", "目录", "注释")] == [1, 1, 1]
+    for ws in wb.worksheets[1:]:
+        header_row, _, body = table_of(ws)
+        # Rows are at most two lines high: ten rows (and the title lines) fit on a page with room to spare.
+        assert len(by_sheet[ws.title]) <= math.ceil((header_row + len(body)) / 10), ws.title
+    # The cover's long lines wrap instead of running off the page: every word of it is printed.
+    cover = re.sub(r"\s", "", by_sheet["封面"][0])
+    for (cell,) in wb["封面"].iter_rows(max_col=1):
+        assert re.sub(r"\s", "", str(cell.value)) in cover
+
+
+def test_each_page_of_a_table_repeats_its_header_and_no_row_is_split(printed, demo_warehouse):
+    wb = openpyxl.load_workbook(printed["workbook"])
+    figures = figures_of(demo_warehouse)
+    by_sheet = book_pages(printed)
+    for ws in wb.worksheets[3:]:  # the sheets of figures
+        _, header, body = table_of(ws)
+        ids = [row["指标编号"] for row in body]
+        seen = []
+        for page in by_sheet[ws.title]:
+            lines = page.splitlines()
+            # The header row is on the page, above every row of figures on it.
+            header_line = next((i for i, line in enumerate(lines) if header[0] in line and header[-1] in line), None)
+            on_page = [(i, figure_id) for i, line in enumerate(lines) for figure_id in ids if re.search(rf"\b{figure_id}\b", line)]
+            assert header_line is not None and on_page and all(i > header_line for i, _ in on_page), ws.title
+            text = re.sub(r"\s", "", page)
+            for _, figure_id in on_page:
+                f = figures[figure_id]
+                # The whole row is on this page, one page wide: its label (first column) with its id (last),
+                # and the value as the number rule formats it in tables.
+                assert re.sub(r"\s", "", f["label"])[:6] in text, (ws.title, figure_id)
+                if ws.title not in ("月度", "社区"):
+                    value = f"{f['value']:.1f}%" if f["unit"] == "%" else f"{int(f['value']):,}"
+                    assert value in text, (ws.title, figure_id, value)
+            seen += [figure_id for _, figure_id in on_page]
+        assert sorted(seen) == sorted(ids), ws.title  # every row printed once
