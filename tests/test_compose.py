@@ -41,13 +41,6 @@ SECRETS = (
     "_AIRFLOW_WWW_USER_USERNAME",
     "_AIRFLOW_WWW_USER_PASSWORD",
 )
-# Project folder -> where the Airflow containers see it.
-PROJECT_MOUNTS = {
-    "dags": "/opt/airflow/dags",
-    "transforms": "/opt/reportpipe/transforms",
-    "expectations": "/opt/reportpipe/expectations",
-    "warehouse": "/opt/reportpipe/warehouse",
-}
 INBOX = "/opt/reportpipe/inbox"
 SECRET_LOOKING_KEY = re.compile(r"PASSWORD|SECRET|FERNET|_KEY$|JWT|SQL_ALCHEMY_CONN|RESULT_BACKEND")
 # ${NAME...} that compose interpolates: not $${escaped}, not in comments (see compose_variables).
@@ -156,17 +149,29 @@ def test_executor_is_celery_with_redis_and_postgres(config):
     assert "celery worker" in str(config["services"]["airflow-worker"]["command"])
 
 
-def test_project_folders_are_mounted_in_every_airflow_service(config):
+def test_the_state_is_on_the_warehouse_volume_and_the_inbox_is_read_only(config):
+    assert "warehouse" in config["volumes"]
     for name in AIRFLOW_SERVICES:
         service = config["services"][name]
         found = mounts(service)
-        for folder, target in PROJECT_MOUNTS.items():
-            assert target in found, f"{name} does not mount ./{folder} at {target}"
-            assert Path(found[target]["source"]) == ROOT / folder, (name, found[target])
-        assert not found[PROJECT_MOUNTS["warehouse"]]["read_only"], f"{name}: the warehouse must be writable"
-        assert INBOX in found, f"{name} does not mount the inbox"
+        state = service["environment"]["REPORTPIPE_WAREHOUSE"]
+        assert found.get(state, {}).get("source") == "warehouse", f"{name}: {state} is not the warehouse volume"
+        assert not found[state]["read_only"], f"{name}: the warehouse must be writable"
+        assert INBOX in found and found[INBOX]["read_only"], f"{name} does not mount the inbox read-only"
         assert service["environment"]["REPORTPIPE_INBOX"] == INBOX, name
-        assert service["environment"]["REPORTPIPE_WAREHOUSE"] == PROJECT_MOUNTS["warehouse"], name
+        # The code, DAGs, contracts and suites come from the image: a mount of the source tree
+        # would run other code than the image's reportpipe.
+        tree = [target for target, m in found.items()
+                if target != INBOX and m["source"] and Path(m["source"]).is_relative_to(ROOT)]
+        assert not tree, f"{name} mounts the source tree at {tree}"
+
+
+def test_the_worker_serves_the_warehouse_queue_and_init_makes_its_pool(config):
+    """Tasks that write the warehouse take the pool reportpipe_warehouse (1 slot) and the queue warehouse."""
+    worker = config["services"]["airflow-worker"]["command"]
+    queues = re.search(r"--queues[ =](\S+)", worker if isinstance(worker, str) else " ".join(worker))
+    assert queues and set(queues.group(1).split(",")) == {"default", "warehouse"}, worker
+    assert config["services"]["airflow-init"]["command"][:4] == ["pools", "set", "reportpipe_warehouse", "1"]
 
 
 def test_the_worker_gets_the_pii_key(config):
