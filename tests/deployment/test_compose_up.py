@@ -200,7 +200,7 @@ def test_the_warehouse_volume_holds_the_months_figures_and_the_workbook(deployed
 
     # The same inbox through the command line, on this machine: the figures must be the same.
     local = tmp_path / "local"
-    run(deployed.inbox, local, progress=lambda line: None)
+    run(deployed.inbox, local)
     query = "SELECT figure_id, value FROM report_figures WHERE year = ? ORDER BY figure_id"
     with duckdb.connect(str(deployed_copy / "report.duckdb"), read_only=True) as con:
         figures = con.execute(query, [YEAR]).fetchall()
