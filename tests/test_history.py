@@ -170,6 +170,19 @@ def test_a_rerun_leaves_the_checks_and_the_flags_as_they_were(warehouse, tmp_pat
     assert [published(copy, sql) for sql in state] == before
 
 
+def test_reportpipe_run_names_each_flagged_month_and_how_to_accept_it(warehouse, tmp_path, capsys):
+    from reportpipe.cli import main
+
+    copy = tmp_path / "warehouse"
+    shutil.copytree(warehouse, copy, symlinks=True)
+    assert main(["run", "--inbox", str(_built["inbox"]), "--warehouse", str(copy)]) == 0  # the months loaded
+    said = capsys.readouterr().err
+    flags = published(copy, "SELECT source_id, month, anomaly FROM month_status WHERE anomaly IS NOT NULL")
+    assert {s for s, *_ in flags} == {"work_orders"} and len(flags) == 3  # April, May and June
+    for source_id, month, reasons in flags:
+        assert f"{reasons} (check with the sending office, then: reportpipe accept {source_id} {month:%Y-%m}" in said
+
+
 class Collected(logging.Handler):
     def __init__(self):
         super().__init__(logging.ERROR)

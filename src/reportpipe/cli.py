@@ -60,12 +60,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"\nPublished {args.warehouse / 'report.duckdb'}")
     if report.data_docs:
         print(f"Validation results (Data Docs): {report.data_docs}")
+    _print_flags(args.warehouse)
     if report.rejected:
         print(f"\n{len(report.rejected)} file(s) rejected; the months keep their earlier good version:", file=sys.stderr)
         for outcome in report.rejected:
             print(outcome.describe(), file=sys.stderr)
         return 1
     return 0
+
+
+def _print_flags(warehouse_dir: Path) -> None:
+    """Months that loaded but that their history flagged: their figures stay provisional until accepted."""
+    from reportpipe.history import open_flags
+
+    flags = sorted(open_flags(warehouse_dir))
+    if flags:
+        print(f"\n{len(flags)} month(s) out of line with their history (figures provisional):", file=sys.stderr)
+    for source_id, month, _, reasons in flags:
+        print(f"  {reasons} (check with the sending office, then: reportpipe accept {source_id} {month:%Y-%m} "
+              f'--note "…")', file=sys.stderr)
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
