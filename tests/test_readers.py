@@ -75,6 +75,14 @@ def test_csv_with_a_short_row_is_refused_with_its_row(tmp_path):
     assert (problem.file, problem.row) == ("x.csv", 3) and "fewer cells" in problem.message
 
 
+def test_a_row_short_of_several_cells_is_one_problem(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("编号,提出日期,类别\nN1,2023-03-05,审议意见\nN2\n", encoding="utf-8")
+    with pytest.raises(Unreadable) as refused:
+        cells(path)
+    assert [(p.row, "fewer cells" in p.message) for p in refused.value.problems] == [(3, True)]
+
+
 def test_duplicate_header_is_refused(tmp_path):
     with pytest.raises(Unreadable, match="appears twice"):
         cells(write_csv(tmp_path / "x.csv", ["编号", "编号", "类别"], []))

@@ -184,8 +184,8 @@ def _invalid_bytes(handle, name: str, encoding: str, skip: int, column: str | No
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return _unreadable(name, f"not valid {encoding.upper()}: the file ends in the middle of a character "
-                                 f"(cut off at byte {size:,}?)", ENCODING, row=last[0], column=column)
+        return _unreadable(name, f"not valid {encoding.upper()}: the file ends at byte {size:,} in the middle "
+                                 "of a character (was it cut off in transfer?)", ENCODING, row=last[0], column=column)
     return _unreadable(name, f"not valid {encoding.upper()}", ENCODING, column=column)
 
 
@@ -252,8 +252,11 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, handle, name: str) -> Staged:
 
 
 def _refuse_rejects(handle, name: str, encoding: str, skip: int, header: list[str], rejects: list) -> None:
-    problems = []
+    problems, lines = [], set()
     for line, column_idx, error_type, message in rejects:
+        if line in lines:  # DuckDB reports a short row once per missing cell: one problem a row says it
+            continue
+        lines.add(line)
         column = header[column_idx - 1] if column_idx and 0 < column_idx <= len(header) else None
         if error_type == "INVALID ENCODING":
             raise _invalid_bytes(handle, name, encoding, skip, column)

@@ -96,10 +96,12 @@ def is_disk_full(error: BaseException) -> bool:
         "No space left on device" in str(error) or "Disk quota exceeded" in str(error)
 
 
-def disk_full(folder: Path) -> WarehouseError:
+def disk_full(folder: Path, publishing: bool = False) -> WarehouseError:
     free = shutil.disk_usage(folder).free / 2**20 if folder.exists() else 0
-    return WarehouseError(f"no space left: the disk holding {folder} is full ({free:,.0f} MiB free). The change was "
-                          "rolled back and report.duckdb was left as it was: free some space and run again.")
+    done = ("The months loaded so far are kept in work.duckdb, but they are not published yet"
+            if publishing else "The change was rolled back")
+    return WarehouseError(f"no space left: the disk holding {folder} is full ({free:,.0f} MiB free). {done}, and "
+                          "report.duckdb was left as it was: free some space and run again.")
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -319,7 +321,7 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
         _swap_parquet(folder, parquet)
     except (duckdb.Error, OSError) as e:
         if is_disk_full(e):
-            raise disk_full(folder) from e
+            raise disk_full(folder, publishing=True) from e
         raise
     finally:
         for leftover in folder.glob(f".{REPORT_DB}.{os.getpid()}.building*"):
