@@ -13,7 +13,7 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
 export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: demo airflow airflow-config test test-deploy lock clean system-packages
+.PHONY: demo airflow airflow-config test test-deploy bench lock clean system-packages
 
 # The environment: Python 3.11, every package pinned with hashes in requirements.lock.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -93,6 +93,11 @@ test: $(VENV)/.installed system-packages
 # on this machine's Docker, on stand-in images built here. `make test` runs it only with CI=true.
 test-deploy: $(VENV)/.installed system-packages
 	REPORTPIPE_TEST_DEPLOY=1 $(VENV)/bin/python -m pytest tests/deployment/test_compose_up.py
+
+# City-scale timings and peak memory beside their goals (benchmarks/intake.py; BENCHMARKS.md).
+# Generated months go to benchmarks/.data and are deleted after; BENCH_ARGS=--quick for smaller sizes.
+bench: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/intake.py $(BENCH_ARGS)
 
 # Re-resolve requirements.in into requirements.lock (after changing a dependency).
 lock: $(VENV)/.installed
