@@ -28,7 +28,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.pool import StaticPool
 
-TABLE = "typed"  # scratch.typed: the validation relation (reportpipe.models.validation_select)
+TABLE = "typed"  # scratch.typed: the validation relation (reportpipe.models.validation_sql)
 
 
 class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):

@@ -121,7 +121,7 @@ def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, e
         staged = readers.stage(con, export.path, export.name)
         read_s = time.monotonic() - started
         progress.step(f"typing {staged.rows:,} rows of {shown(export.name)} …")
-        con.execute(f"CREATE TABLE scratch.typed AS {models.validation_select(source, staged.header, export.period)}")
+        con.execute(models.validation_sql(source, staged.header, export.period))
         typed_at = time.monotonic()
         progress.step(f"validating {staged.rows:,} rows of {shown(export.name)} …")
         checked = validation.validate(con, warehouse_dir, source, export.name, export.month, staged.header)
