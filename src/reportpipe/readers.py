@@ -191,9 +191,9 @@ def _invalid_bytes(handle, name: str, encoding: str, skip: int, column: str | No
 
 def _transcoded(handle, name: str, con: duckdb.DuckDBPyConnection) -> Path:
     """A UTF-8 copy of a GB18030 file in the scratch folder (DuckDB reads only UTF-8 here)."""
-    # Beside the scratch database (the warehouse's disk, cleaned with it), or in the temp folder.
-    scratch = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'scratch'").fetchone()[0]
-    folder = Path(scratch).parent if scratch else Path(tempfile.gettempdir())
+    # Beside DuckDB's spill files (the writer's are on the warehouse's disk, cleaned with it), or in the temp folder.
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    folder = Path(spill) if spill and Path(spill).is_dir() else Path(tempfile.gettempdir())
     target = folder / f"transcoded-{os.getpid()}-{time.monotonic_ns()}.csv"
     decoder = codecs.getincrementaldecoder("gb18030")()
     handle.seek(0)
