@@ -318,6 +318,8 @@ def _check_xml_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: s
 
 def _cell_text(value: object) -> str:
     """Excel cells as the text a CSV export of the same data would carry."""
+    if type(value) is str:  # most cells: no other test needed
+        return value
     # An Excel date cell: ISO with 'T', a form the date and date-time parsers know came typed.
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
