@@ -20,6 +20,8 @@ from reportpipe.contracts import Column, Source
 from reportpipe.sql import literal, quote
 
 BLANKS = " \t\r\n\u3000\u00a0\ufeff"  # SPEC: leading/trailing spaces, also full-width
+_BLANK = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in BLANKS) + "]"
+PADDED = f"^{_BLANK}|{_BLANK}$"  # a cell that starts or ends with a blank
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日")
 DATETIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
 EXCEL_FORMAT = "%Y-%m-%dT%H:%M:%S"  # how the XLSX reader writes a typed Excel date or date-time cell
@@ -35,7 +37,11 @@ LINEAGE = (("file_id", "BIGINT"), ("month", "DATE"), ("year", "INTEGER"), ("sour
 
 
 def trimmed(name: str) -> str:
-    return f"nullif(trim({quote(name)}, {literal(BLANKS)}), '')"
+    # DuckDB's trim over a set of characters is slow and most cells have nothing to trim: a regular
+    # expression finds the few that have, half the cost of typing a month.
+    text = quote(name)
+    return (f"nullif(CASE WHEN regexp_matches({text}, {literal(PADDED)}) THEN trim({text}, {literal(BLANKS)})"
+            f" ELSE {text} END, '')")
 
 
 def typed(column: Column) -> str:
