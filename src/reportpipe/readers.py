@@ -41,6 +41,9 @@ CHUNK = 1 << 20
 TOTAL_ROW_MARK = "合计"
 BLANKS = " \t\r\n\u3000\u00a0\ufeff"
 MAX_LINE_BYTES = 64 << 20  # DuckDB refuses longer lines itself; shorter oversized cells are named by row and column
+# DuckDB's CSV buffer would grow with the file to 16 lines of the longest, 1 GiB, more than the memory
+# limit allows: a 10M-row month failed to stage. Two lines' worth reads as fast.
+CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and the old .xls
 MAX_ZIP_MEMBERS = 10_000
 XML_PROLOG_BYTES = 1 << 20
@@ -234,7 +237,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, handle, name: str) -> Staged:
             SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS source_row, *
             FROM read_csv(?, header = false, skip = 1, auto_detect = false, delim = ',', quote = '"',
                           escape = '"', strict_mode = true, null_padding = false, encoding = 'utf-8',
-                          max_line_size = {MAX_LINE_BYTES}, store_rejects = true, columns = {columns})""",
+                          max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES},
+                          store_rejects = true, columns = {columns})""",
             [target],
         )
         rejects = con.execute(
