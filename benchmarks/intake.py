@@ -201,8 +201,8 @@ def main() -> None:
     sizes, skip = QUICK if args.quick else SIZES, set(filter(None, args.skip.split(",")))
     work = args.dir
     shutil.rmtree(work, ignore_errors=True)
-    (work / "files").mkdir(parents=True)
     files = work / "files"
+    files.mkdir(parents=True)
     table: list[tuple[str, str, str]] = []  # (what, measured, goal)
 
     def row(what: str, measured: str, goal: str = "") -> None:
@@ -216,7 +216,7 @@ def main() -> None:
     try:
         fixed: dict[Path, float] = {}  # by the 10-row file
 
-        def month_case(label: str, source_id: str, big: Path, small: Path, rows: int, floor: float | None, goal: str):
+        def month_case(label: str, source_id: str, big: Path, small: Path, rows: int, floor: float, goal: str):
             if small not in fixed:
                 seconds, rss, _ = intake(work, f"{label}-10", source_id, small, 10)
                 fixed[small] = seconds
@@ -224,9 +224,8 @@ def main() -> None:
                     f"peak RSS {rss:.2f} GiB", GOALS["fixed"])
             seconds, rss, warehouse = intake(work, label, source_id, big, rows)
             own = seconds - fixed[small]
-            ratio = f", {own / floor:.1f}× the read" if floor else ""
             row(f"{label}: {rows:,} rows, full `reportpipe run`", f"{seconds:.1f} s, peak RSS {rss:.2f} GiB")
-            row(f"{label}: the month's own cost", f"{own:.1f} s{ratio}", goal)
+            row(f"{label}: the month's own cost", f"{own:.1f} s, {own / floor:.1f}× the read", goal)
             return warehouse
 
         wo = "执法工单_202303.csv"
