@@ -13,13 +13,15 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
 export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: demo airflow airflow-config test test-deploy lock clean system-packages
+.PHONY: demo airflow airflow-config test test-deploy bench lock clean system-packages
 
 # The environment: Python 3.11, every package pinned with hashes in requirements.lock.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip sync --quiet --python $(VENV)/bin/python --require-hashes requirements.lock
+	@# Bytecode compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI, containers), every
+	@# process would compile GX, pandas and scipy again, 6 of a small month's 11 s.
+	$(UV) pip sync --quiet --compile-bytecode --python $(VENV)/bin/python --require-hashes requirements.lock
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	@# The editable install puts src/ on sys.path: its build left-over egg-info would make
 	@# reportpipe a second distribution, and Airflow would load the plugin twice.
@@ -93,6 +95,11 @@ test: $(VENV)/.installed system-packages
 # on this machine's Docker, on stand-in images built here. `make test` runs it only with CI=true.
 test-deploy: $(VENV)/.installed system-packages
 	REPORTPIPE_TEST_DEPLOY=1 $(VENV)/bin/python -m pytest tests/deployment/test_compose_up.py
+
+# City-scale timings and peak memory beside their goals (benchmarks/intake.py; BENCHMARKS.md).
+# Generated months go to benchmarks/.data and are deleted after; BENCH_ARGS=--quick for smaller sizes.
+bench: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/intake.py $(BENCH_ARGS)
 
 # Re-resolve requirements.in into requirements.lock (after changing a dependency).
 lock: $(VENV)/.installed

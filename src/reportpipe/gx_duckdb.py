@@ -28,7 +28,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.pool import StaticPool
 
-TABLE = "typed"  # scratch.typed: the validation relation (reportpipe.models.validation_select)
+TABLE = "typed"  # scratch.typed: the validation relation (reportpipe.models.validation_sql)
 
 
 class DuckDBExecutionEngine(SqlAlchemyExecutionEngine):
@@ -53,7 +53,8 @@ class DuckDBDatasource(SQLDatasource):
             "duckdb://", creator=lambda: ConnectionWrapper(con.cursor().execute("USE scratch")), poolclass=StaticPool
         )
         self._engine = engine
-        self._execution_engine = DuckDBExecutionEngine(engine=engine)
+        # GX would first copy the whole month into a temporary table; it is a table already.
+        self._execution_engine = DuckDBExecutionEngine(engine=engine, create_temp_table=False)
 
     def test_connection(self, test_assets: bool = True) -> None:
         """Nothing to test before `use`: the connection is reportpipe's own, open already."""

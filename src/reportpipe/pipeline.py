@@ -121,7 +121,7 @@ def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, e
         staged = readers.stage(con, export.path, export.name)
         read_s = time.monotonic() - started
         progress.step(f"typing {staged.rows:,} rows of {shown(export.name)} …")
-        con.execute(f"CREATE TABLE scratch.typed AS {models.validation_select(source, staged.header, export.period)}")
+        con.execute(models.validation_sql(source, staged.header, export.period))
         typed_at = time.monotonic()
         progress.step(f"validating {staged.rows:,} rows of {shown(export.name)} …")
         checked = validation.validate(con, warehouse_dir, source, export.name, export.month, staged.header)
@@ -147,8 +147,7 @@ def _replace_month(w: warehouse.Writer, source: Source, export: Export, digest: 
                    checked: validation.Validation) -> None:
     """The month's rows from the validated file, in one transaction: all of them or none."""
     con, sid = w.con, source.source_id
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):
         file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
         con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
         delivered = ", ".join(quote(c.name) for c in source.columns)
@@ -163,10 +162,6 @@ def _replace_month(w: warehouse.Writer, source: Source, export: Export, digest: 
         con.execute("INSERT INTO loaded_months VALUES (?, ?, ?, ?, ?, ?, ?, now())",
                     [sid, export.month, file_id, export.version, digest, str(export.path), rows])
         history.check_month(con, source, export.month)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _load(w: warehouse.Writer, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
@@ -267,16 +262,11 @@ def _refresh(w: warehouse.Writer) -> Path:
     con = w.con
     for source in sources().values():
         warehouse.ensure_source_tables(con, source)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with warehouse.transaction(con):  # on failure the last good build stays, and so does the published file
         revisions.previous_figures(con)
         build_report_tables(con)
         revisions.record(con)
         reconcile(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")  # the last good build stays, and so does the published file
-        raise
     return warehouse.publish(con, w.folder)
 
 
@@ -314,17 +304,12 @@ def rebuild(warehouse_dir: Path | None = None, progress: Progress | None = None)
     progress = progress or Progress()
     with warehouse.writer(warehouse_dir, on_wait=progress.line) as w:
         w.use_pii_key()
-        w.con.execute("BEGIN TRANSACTION")
-        try:
+        with warehouse.transaction(w.con):
             for source in sources().values():
                 warehouse.ensure_source_tables(w.con, source)
                 progress.step(f"rebuilding stg_{source.source_id} …")
                 w.con.execute(f"DELETE FROM stg_{source.source_id}")
                 w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source)}")
-            w.con.execute("COMMIT")
-        except BaseException:
-            w.con.execute("ROLLBACK")
-            raise
         return _refresh(w)
 
 

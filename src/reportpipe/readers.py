@@ -41,6 +41,9 @@ CHUNK = 1 << 20
 TOTAL_ROW_MARK = "合计"
 BLANKS = " \t\r\n\u3000\u00a0\ufeff"
 MAX_LINE_BYTES = 64 << 20  # DuckDB refuses longer lines itself; shorter oversized cells are named by row and column
+# DuckDB's CSV buffer would grow with the file to 16 lines of the longest, 1 GiB, more than the memory
+# limit allows: a 10M-row month failed to stage. Two lines' worth reads as fast.
+CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and the old .xls
 MAX_ZIP_MEMBERS = 10_000
 XML_PROLOG_BYTES = 1 << 20
@@ -191,9 +194,9 @@ def _invalid_bytes(handle, name: str, encoding: str, skip: int, column: str | No
 
 def _transcoded(handle, name: str, con: duckdb.DuckDBPyConnection) -> Path:
     """A UTF-8 copy of a GB18030 file in the scratch folder (DuckDB reads only UTF-8 here)."""
-    # Beside the scratch database (the warehouse's disk, cleaned with it), or in the temp folder.
-    scratch = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'scratch'").fetchone()[0]
-    folder = Path(scratch).parent if scratch else Path(tempfile.gettempdir())
+    # Beside DuckDB's spill files (the writer's are on the warehouse's disk, cleaned with it), or in the temp folder.
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    folder = Path(spill) if spill and Path(spill).is_dir() else Path(tempfile.gettempdir())
     target = folder / f"transcoded-{os.getpid()}-{time.monotonic_ns()}.csv"
     decoder = codecs.getincrementaldecoder("gb18030")()
     handle.seek(0)
@@ -234,7 +237,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, handle, name: str) -> Staged:
             SELECT CAST(row_number() OVER () + 1 AS BIGINT) AS source_row, *
             FROM read_csv(?, header = false, skip = 1, auto_detect = false, delim = ',', quote = '"',
                           escape = '"', strict_mode = true, null_padding = false, encoding = 'utf-8',
-                          max_line_size = {MAX_LINE_BYTES}, store_rejects = true, columns = {columns})""",
+                          max_line_size = {MAX_LINE_BYTES}, buffer_size = {CSV_BUFFER_BYTES},
+                          store_rejects = true, columns = {columns})""",
             [target],
         )
         rejects = con.execute(
@@ -321,6 +325,8 @@ def _check_xml_prolog(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: s
 
 def _cell_text(value: object) -> str:
     """Excel cells as the text a CSV export of the same data would carry."""
+    if type(value) is str:  # most cells: no other test needed
+        return value
     # An Excel date cell: ISO with 'T', a form the date and date-time parsers know came typed.
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")

@@ -1,6 +1,6 @@
 """Validate a staged month with its Great Expectations suite, where it lives, and keep the evidence.
 
-The month's validation relation (`scratch.typed`, reportpipe.models.validation_select) is
+The month's validation relation (`scratch.typed`, reportpipe.models.validation_sql) is
 validated by GX's SQL engine on DuckDB (reportpipe.gx_duckdb): every rule of the suite
 runs on every row, inside DuckDB, without a copy of the month in Python. Every failed
 expectation becomes problems naming file, row, column and value (personal data masked),
