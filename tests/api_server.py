@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.processes import free_port, stop
+from tests.processes import api_server_up, free_port, stop
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
@@ -55,18 +55,11 @@ class ApiServer:
         with self.log.open("w") as log:
             self.process = subprocess.Popen([AIRFLOW, "api-server"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while not self._healthy():
+        while not api_server_up(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the api-server did not come up; its log:\n{self.log.read_text()[-4000:]}")
             time.sleep(1)
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=2):
-                return True
-        except OSError:
-            return False
 
     def token(self) -> str:
         """A JWT for the user, as Airflow's login page gets one."""

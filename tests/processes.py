@@ -30,3 +30,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def api_server_up(url: str) -> bool:
+    """Whether the Airflow api-server at this base URL answers its health check."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2):
+            return True
+    except OSError:
+        return False

@@ -13,10 +13,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.processes import free_port, stop
+from tests.processes import api_server_up, free_port, stop
 
 COMPONENTS = ["scheduler", "dag-processor", "api-server", "triggerer"]
 WAIT_HOURS = 0.01  # a missing export fails after 36 s instead of 72 h
@@ -128,11 +127,7 @@ class Deployment:
         raise TimeoutError(f"{what}: not done after {timeout:.0f} s; logs in {self.logs}\n{self.tail_logs()}")
 
     def api_up(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/monitor/health", timeout=2):
-                return True
-        except OSError:
-            return False
+        return api_server_up(f"http://127.0.0.1:{self.port}")
 
     def check_alive(self) -> None:
         for component, process in zip(self.components, self.processes):
