@@ -31,7 +31,7 @@ MONTH = dt.date(2023, 3, 1)
 BOUNDS = {"min_value": {"$PARAMETER": "month_start"}, "max_value": {"$PARAMETER": "month_end"}}
 PHONE = r"^(?:1[3-9]\d{9}|010-\d{8})$"  # petitions.json's 联系电话 rule
 
-# The staged month in miniature: typed as validation_select types it (trimmed text, NULL where
+# The staged month in miniature: typed as validation_sql types it (trimmed text, NULL where
 # empty, typed columns, the unparsed:/loaded_in_month: evidence). Some cells keep an empty string,
 # which the real relation would have made NULL: the engines must agree on those too.
 COLUMNS = [
