@@ -18,8 +18,9 @@ from reportpipe.models import fct_model
 from reportpipe.sql import literal
 
 YEAR_OF_MONTH = "CAST(year(month) AS INTEGER)"
-# Characters that make Excel read a CSV cell as a formula (OWASP: CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Characters that make Excel read a text cell as a formula (OWASP: CSV injection), in a CSV and in a
+# workbook alike (reportpipe.report).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def aggregate_sql(figure: Figure) -> str:

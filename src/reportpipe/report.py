@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from reportpipe.figures import FORMULA_TRIGGERS
 from reportpipe.settings import TIMEZONE, TRANSFORMS_DIR
 
 DRAFT_TEMPLATE = TRANSFORMS_DIR / "report_draft.yaml"
@@ -50,8 +51,6 @@ APPROXIMATE = "余"
 NO_COMMUNITY = "未注明社区"
 NO_FIGURES = "（本节无统计数据。）"
 
-# Characters that make Excel (or a CSV export of the sheet) read text as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
