@@ -27,6 +27,16 @@ def published(wh):
     return duckdb.connect(str(wh / "report.duckdb"), read_only=True)
 
 
+# What report.duckdb publishes: its tables, and the fct_ views over its stg_ tables.
+OBJECTS = ("SELECT table_name, comment FROM duckdb_tables() UNION ALL"
+           " SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
+
+
+def parquet_copy(folder: Path, table: str) -> str:
+    """The Parquet set's copy of a published table, as DuckDB reads it: a file, or a folder of months."""
+    return f"read_parquet('{folder / table}/*.parquet')" if (folder / table).is_dir() else f"read_parquet('{folder / table}.parquet')"
+
+
 def where_to_document(table: str, column: str | None) -> str:
     """Where the missing entry belongs, for the failure message."""
     source = sources().get(table.split("_", 1)[1]) if table.startswith(("stg_", "fct_")) else None
@@ -40,7 +50,7 @@ def where_to_document(table: str, column: str | None) -> str:
 
 def test_every_published_table_and_column_has_a_dictionary_comment(demo_warehouse):
     with published(demo_warehouse) as con:
-        tables = con.execute("SELECT table_name, NULL, comment FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
+        tables = [(t, None, c) for t, c in con.execute(OBJECTS).fetchall()]
         columns = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = current_database()").fetchall()
     missing = [
         f"{table}{'.' + column if column else ''}: {comment!r}; add {where_to_document(table, column)}"
@@ -55,7 +65,7 @@ def test_every_dictionary_entry_names_a_published_table_and_column(demo_warehous
     """A renamed or dropped column must take its entry with it."""
     with published(demo_warehouse) as con:
         actual = {t: {c for c, in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [t]).fetchall()}
-                  for t, in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+                  for t, _ in con.execute(OBJECTS).fetchall()}
     stale = [f"{t}.{c}" for t, entries in warehouse.data_dictionary().items() for c in entries
              if t not in actual or (c is not None and c not in actual[t])]
     assert not stale
@@ -64,10 +74,10 @@ def test_every_dictionary_entry_names_a_published_table_and_column(demo_warehous
 def test_parquet_copies_equal_the_published_tables(demo_warehouse):
     folder = demo_warehouse / warehouse.PARQUET
     with published(demo_warehouse) as con:
-        tables = sorted(t for t, in con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
-        assert sorted(p.stem for p in folder.glob("*.parquet")) == tables
+        tables = sorted(t for t, _ in con.execute(OBJECTS).fetchall())
+        assert sorted(p.stem for p in folder.iterdir()) == tables
         for t in tables:
-            copy = f"read_parquet('{folder / t}.parquet')"
+            copy = parquet_copy(folder, t)
             assert con.execute(f"DESCRIBE {t}").fetchall() == con.execute(f"DESCRIBE FROM {copy}").fetchall(), t
             differing = con.execute(f"SELECT count(*) FROM ((FROM {t} EXCEPT ALL FROM {copy}) UNION ALL (FROM {copy} EXCEPT ALL FROM {t}))")
             assert differing.fetchone()[0] == 0, t
@@ -92,7 +102,7 @@ def test_parquet_set_follows_the_published_tables_without_stale_files(demo_wareh
 def test_failed_publication_leaves_report_and_parquet_set_untouched(demo_warehouse, tmp_path, monkeypatch):
     wh = tmp_path / "wh"
     shutil.copytree(demo_warehouse, wh, symlinks=True)
-    before = {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").glob("*")]}
+    before = {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").rglob("*.parquet")]}
     current_set = (wh / "parquet").resolve()
 
     def broken(*args):
@@ -101,7 +111,7 @@ def test_failed_publication_leaves_report_and_parquet_set_untouched(demo_warehou
     monkeypatch.setattr(warehouse, "_set_comments", broken)
     with pytest.raises(OSError, match="disk full"):
         refresh_statistics(wh)
-    assert {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").glob("*")]} == before
+    assert {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").rglob("*.parquet")]} == before
     assert (wh / "parquet").resolve() == current_set
     assert sorted(p.name for p in wh.iterdir() if p.name.startswith(".") and p.name != ".lock") == [current_set.name]
 
@@ -115,7 +125,7 @@ def cli_output(capsys, *argv):
 def test_describe_lists_every_table_with_its_comment_and_rows(demo_warehouse, capsys):
     code, out, _ = cli_output(capsys, "describe", "--warehouse", str(demo_warehouse))
     with published(demo_warehouse) as con:
-        tables = con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()
+        tables = con.execute(OBJECTS).fetchall()
         expected = [(t, con.execute(f"SELECT count(*) FROM {t}").fetchone()[0], c) for t, c in tables]
     assert code == 0
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}

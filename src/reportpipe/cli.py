@@ -185,7 +185,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
     with reader(args.warehouse) as con:
         tables = dict(con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() UNION ALL"
+            " SELECT view_name, comment FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+            " ORDER BY 1"
         ).fetchall())
         if args.table is None:
             print(f"{'table':<26} {'rows':>8}  comment")

@@ -10,7 +10,9 @@ grows work.duckdb. Analysts never open work.duckdb:
 long-term-support release reads) beside the old one and renames it into place, so a
 reader keeps a consistent old view and never blocks a refresh. Every published table
 and column carries its data dictionary entry as its COMMENT, and a Parquet copy of
-each table is published as a set beside it.
+each table is published as a set beside it. The new file starts as a copy of the old
+one and the new set links the old set's files, so of the large row-level tables only
+the months whose content changed are written.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -32,10 +36,11 @@ import yaml
 
 from reportpipe import settings
 from reportpipe.contracts import Source, sources
-from reportpipe.models import raw_columns, stg_columns
+from reportpipe.models import fct_model, raw_columns, stg_columns
 from reportpipe.settings import WAREHOUSE_SCHEMA
 from reportpipe.sql import literal, quote
 
+log = logging.getLogger(__name__)
 WORK_DB = "work.duckdb"
 REPORT_DB = "report.duckdb"
 PARQUET = "parquet"  # a link to the current set of Parquet files, one per published table
@@ -48,6 +53,9 @@ PUBLISHED_STORAGE_VERSION = "v1.4.0"
 CONTENT_TABLES = ("report_figures", "report_figures_monthly", "loaded_months", "month_status", "month_checks",
                   "figure_revisions")
 TIMESTAMPS = ("logged_at", "loaded_at", "validated_at", "revised_at", "checked_at", "accepted_at")
+# The row-level layers: large and by month, so a publication writes only the months that changed.
+ROW_LAYERS = ("stg_", "fct_")
+MONTHS_TABLE = "published_months"  # which months of each row-level layer a publication holds, by content
 
 
 class WarehouseError(RuntimeError):
@@ -269,9 +277,10 @@ def data_dictionary(all_sources: dict[str, Source] | None = None) -> dict[str, d
 
 def _set_comments(con: duckdb.DuckDBPyConnection, database: str, tables: list[str]) -> None:
     dictionary = data_dictionary()
+    views = {v for v, in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ?", [database]).fetchall()}
     columns = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ?",
                           [database]).fetchall()
-    statements = [f"COMMENT ON TABLE {database}.{table} IS {literal(dictionary[table][None])}"
+    statements = [f"COMMENT ON {'VIEW' if table in views else 'TABLE'} {database}.{table} IS {literal(dictionary[table][None])}"
                   for table in tables if None in dictionary.get(table, {})]
     statements += [f"COMMENT ON COLUMN {database}.{table}.{quote(column)} IS {literal(dictionary[table][column])}"
                    for table, column in columns if table in tables and column in dictionary.get(table, {})]
@@ -318,25 +327,139 @@ def _record_publication(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE publication AS SELECT * FROM _publications ORDER BY published_at DESC LIMIT 1")
 
 
+def _schema(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    return con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
+                       " ORDER BY column_index", [database, table]).fetchall()
+
+
+def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[int, str]]:
+    """{'YYYY-MM': (rows, fingerprint)} of a row-level table of work.duckdb.
+
+    The fingerprint changes with the table's columns, the month's rows or any of their values: it
+    is the schema's digest, the row count and the XOR of the rows' hashes (rows carry their file
+    and source row, so no two are alike and none cancel out)."""
+    work = con.execute("SELECT current_database()").fetchone()[0]
+    schema = hashlib.sha256(repr(_schema(con, work, table)).encode()).hexdigest()[:16]
+    months = con.execute(f"SELECT month, count(*), bit_xor(hash(t)) FROM main.{table} t GROUP BY 1").fetchall()
+    if any(month is None or month.day != 1 for month, *_ in months):
+        raise ValueError(f"{table} has rows without a month (the first day of one): a model must keep each row's month")
+    return {f"{month:%Y-%m}": (rows, f"{schema}-{rows}-{content:016x}") for month, rows, content in months}
+
+
+def _in_months(months: list[str]) -> str:
+    # Compared as dates, the filter skips the other months' row groups unread.
+    return f"month IN ({', '.join('DATE ' + literal(f'{m}-01') for m in months)})"
+
+
+def _attach_based_on(con: duckdb.DuckDBPyConnection, copied: bool, building: Path) -> dict[str, dict[str, str]]:
+    """Attach the new report.duckdb as `publishing`: the copy of the current one when there is one and
+    it can be read. What it holds of each row-level table: {table: {month: fingerprint}} (nothing from
+    a file without published_months: one written before publication by month)."""
+    attach = f"ATTACH {literal(str(building))} AS publishing (STORAGE_VERSION {literal(PUBLISHED_STORAGE_VERSION)})"
+    if copied:
+        try:
+            con.execute(attach)
+            found: dict[str, dict[str, str]] = {}
+            if _schema(con, "publishing", MONTHS_TABLE):
+                for table, month, fingerprint in con.execute(
+                        f"SELECT table_name, strftime(month, '%Y-%m'), fingerprint FROM publishing.{MONTHS_TABLE}").fetchall():
+                    found.setdefault(table, {})[month] = fingerprint
+            return found
+        except duckdb.Error as e:
+            if is_disk_full(e):
+                raise
+            log.warning("the current %s cannot be read (%s): it is published again from nothing", REPORT_DB,
+                        str(e).splitlines()[0])
+            with contextlib.suppress(duckdb.Error):
+                con.execute("DETACH publishing")
+            for copy in building.parent.glob(f"{building.name}*"):  # with any WAL DuckDB began for it
+                copy.unlink()
+    con.execute(attach)
+    return {}
+
+
+def _publish_report(con: duckdb.DuckDBPyConnection, tables: list[str], by_month: dict[str, dict[str, tuple[int, str]]],
+                    published: dict[str, dict[str, str]]) -> None:
+    """Make `publishing` hold the published tables: fct_ as views (their models), the stg_ tables
+    rewritten only in the months that changed, the others replaced."""
+    views = {f"fct_{s}": fct_model(source) for s, source in sources().items()}
+    keep = set(tables) | {MONTHS_TABLE}
+    for name, kind in con.execute(
+            "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = 'publishing' UNION ALL"
+            " SELECT view_name, 'VIEW' FROM duckdb_views() WHERE database_name = 'publishing' AND NOT internal").fetchall():
+        if name not in keep or (kind == "VIEW") != (name in views):
+            con.execute(f"DROP {kind} publishing.{name}")
+    work = con.execute("SELECT current_database()").fetchone()[0]
+    for table in tables:
+        if table in views:
+            con.execute(f"CREATE OR REPLACE VIEW publishing.{table} AS {views[table]}")
+        elif table in published and _schema(con, "publishing", table) == _schema(con, work, table):
+            months = {m: fingerprint for m, (_, fingerprint) in by_month[table].items()}
+            was = published[table]
+            gone = [m for m in was if months.get(m) != was[m]]
+            new = [m for m in months if was.get(m) != months[m]]
+            if gone:
+                con.execute(f"DELETE FROM publishing.{table} WHERE {_in_months(gone)}")
+            if new:
+                con.execute(f"INSERT INTO publishing.{table} SELECT * FROM main.{table} WHERE {_in_months(new)}")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE publishing.{table} AS SELECT * FROM main.{table}")
+    con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE}"
+                " (table_name VARCHAR, month DATE, rows BIGINT, fingerprint VARCHAR)")
+    rows = [(t, f"{m}-01", n, f) for t in sorted(by_month) for m, (n, f) in sorted(by_month[t].items())]
+    if rows:
+        con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?)", rows)
+    _set_comments(con, "publishing", [*tables, MONTHS_TABLE])
+
+
+def _publish_parquet(con: duckdb.DuckDBPyConnection, folder: Path, new_set: Path, tables: list[str],
+                     by_month: dict[str, dict[str, tuple[int, str]]]) -> None:
+    """One file per table; a row-level table as a folder of one file per month, where a month unchanged
+    since the current set is a hard link to its file there (the file's metadata holds its fingerprint)."""
+    last = (folder / PARQUET).resolve() if (folder / PARQUET).is_symlink() else None
+    for table in tables:
+        if table not in by_month:
+            con.execute(f"COPY publishing.{table} TO {literal(str(new_set / f'{table}.parquet'))} (FORMAT parquet)")
+            continue
+        (new_set / table).mkdir()
+        linkable: dict[str, str] = {}
+        if last and any((last / table).glob("*.parquet")):
+            linkable = dict(con.execute("SELECT parse_filename(file_name, true), decode(value) FROM parquet_kv_metadata(?)"
+                                        " WHERE decode(key) = 'fingerprint'", [str(last / table / "*.parquet")]).fetchall())
+        for month, (_, fingerprint) in sorted(by_month[table].items()):
+            file = new_set / table / f"{month}.parquet"
+            if linkable.get(month) == fingerprint:
+                os.link(last / table / file.name, file)
+            else:
+                con.execute(f"COPY (SELECT * FROM main.{table} WHERE {_in_months([month])}) TO {literal(str(file))}"
+                            f" (FORMAT parquet, KV_METADATA {{fingerprint: {literal(fingerprint)}}})")
+        if not by_month[table]:  # a table without rows yet: its columns, for a reader of the folder
+            con.execute(f"COPY (FROM publishing.{table} LIMIT 0) TO {literal(str(new_set / table / 'empty.parquet'))} (FORMAT parquet)")
+
+
 def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
-    """Copy the published tables, with their comments, into a new report.duckdb and a new
-    Parquet set; swap both in only once both are complete."""
+    """Make a new report.duckdb and a new Parquet set hold the published tables, with their comments;
+    swap both in only once both are complete.
+
+    The new report.duckdb starts as a copy of the current one and the new Parquet set links the
+    current set's files, so of the row-level tables (stg_, fct_) only the months whose content
+    changed are written: a monthly refresh of a city's year writes one month, not twelve."""
     target = folder / REPORT_DB
     building = folder / f".{REPORT_DB}.{os.getpid()}.building"
     parquet = folder / f".{PARQUET}.{time.time_ns()}"
     for leftover in folder.glob(f".{REPORT_DB}.*.building*"):  # of a killed publication; the lock is ours
         leftover.unlink()
     _record_publication(con)
+    tables = published_tables(con)
     try:
-        con.execute(f"ATTACH {literal(str(building))} AS publishing (STORAGE_VERSION {literal(PUBLISHED_STORAGE_VERSION)})")
+        with ThreadPoolExecutor(1) as copying:  # the disk copies while DuckDB reads
+            copied = copying.submit(lambda: target.exists() and shutil.copyfile(target, building) is not None)
+            by_month = {t: _month_fingerprints(con, t) for t in tables if t.startswith(ROW_LAYERS)}
+            published = _attach_based_on(con, copied.result(), building)
         try:
-            tables = published_tables(con)
-            for table in tables:
-                con.execute(f"CREATE TABLE publishing.{table} AS SELECT * FROM main.{table}")
-            _set_comments(con, "publishing", tables)
+            _publish_report(con, tables, by_month, published)
             parquet.mkdir()
-            for table in tables:
-                con.execute(f"COPY publishing.{table} TO {literal(str(parquet / f'{table}.parquet'))} (FORMAT parquet)")
+            _publish_parquet(con, folder, parquet, [*tables, MONTHS_TABLE], by_month)
         finally:
             con.execute("DETACH publishing")
         with building.open("rb") as f:

@@ -104,14 +104,14 @@ def parquet_texts(warehouse: Path) -> list[tuple[str, str]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = sorted((warehouse / "parquet").resolve().glob("*.parquet"))
+    files = sorted((warehouse / "parquet").resolve().rglob("*.parquet"))
     assert files, f"no Parquet files under {warehouse / 'parquet'}"
     texts = []
     for path in files:
         table = pq.read_table(path)
         for name, column in zip(table.column_names, table.columns):
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-                texts.append((f"{path.name} {name}", "\n".join(v for v in column.to_pylist() if v is not None)))
+                texts.append((f"{path.parent.name}/{path.name} {name}", "\n".join(v for v in column.to_pylist() if v is not None)))
     return texts
 
 

@@ -1,0 +1,119 @@
+"""Publication by month (issue 13): a refresh writes only the months of the row-level tables whose
+content changed, and what it publishes equals work.duckdb's published tables, as a publication
+built from nothing would."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reportpipe import warehouse
+from reportpipe.pipeline import rebuild, refresh_statistics, run
+from tests.test_analyst_shell import DUCKDB_SHELL
+from tests.test_analysts import parquet_copy
+from tests.test_history import work_orders_file
+
+
+def assert_published_as_work(wh: Path) -> None:
+    """report.duckdb and the Parquet set hold exactly work.duckdb's published tables."""
+    parquet = wh / warehouse.PARQUET
+    with duckdb.connect(str(wh / warehouse.WORK_DB), read_only=True) as con:
+        tables = warehouse.published_tables(con)
+        con.execute(f"ATTACH '{wh / warehouse.REPORT_DB}' AS report (READ_ONLY)")
+        published = sorted(t for t, in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'report' UNION ALL"
+            " SELECT view_name FROM duckdb_views() WHERE database_name = 'report' AND NOT internal").fetchall())
+        assert published == sorted([*tables, warehouse.MONTHS_TABLE])
+        assert sorted(p.stem for p in parquet.iterdir()) == published
+        for t in tables:
+            for copy in (f"report.{t}", parquet_copy(parquet, t)):
+                columns = [c[:2] for c in con.execute(f"DESCRIBE main.{t}").fetchall()]  # names and types
+                assert columns == [c[:2] for c in con.execute(f"DESCRIBE FROM {copy}").fetchall()], copy
+                differing = con.execute(f"SELECT count(*) FROM ((FROM main.{t} EXCEPT ALL FROM {copy})"
+                                        f" UNION ALL (FROM {copy} EXCEPT ALL FROM main.{t}))").fetchone()[0]
+                assert differing == 0, f"{copy} differs from {t} in {differing} rows"
+                assert con.execute(f"SELECT count(*) FROM main.{t}").fetchone() == \
+                    con.execute(f"SELECT count(*) FROM {copy}").fetchone(), copy
+
+
+def month_files(wh: Path) -> dict[str, int]:
+    """Each month file of the current Parquet set, by table/month: its inode (the same for a linked file)."""
+    return {f"{p.parent.name}/{p.stem}": p.stat().st_ino for p in (wh / warehouse.PARQUET).resolve().glob("*/*.parquet")}
+
+
+@pytest.fixture
+def wh(demo_warehouse, tmp_path) -> Path:
+    copy = tmp_path / "warehouse"
+    shutil.copytree(demo_warehouse, copy, symlinks=True)
+    return copy
+
+
+def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
+    before = month_files(wh)
+    assert len(before) > 100  # the demo year: 12 sources × 12 months × stg_ and fct_
+    inbox = tmp_path / "inbox"
+    work_orders_file(inbox, 1, (40, 30, 0))
+    assert not run(inbox, wh).rejected
+    assert_published_as_work(wh)
+    added = month_files(wh)
+    assert sorted(set(added) - set(before)) == ["fct_work_orders/2024-01", "stg_work_orders/2024-01"]
+    assert {k: added[k] for k in before} == before, "an unchanged month was written again"
+
+    # A second delivery of the month replaces its rows; the other months stay as they were.
+    (inbox / "work_orders" / "执法工单_202401.csv").unlink()
+    work_orders_file(inbox, 1, (41, 30, 0), version="_v2")
+    assert not run(inbox, wh).rejected
+    assert_published_as_work(wh)
+    again = month_files(wh)
+    assert [k for k in again if again[k] != added[k]] == ["fct_work_orders/2024-01", "stg_work_orders/2024-01"]
+    with warehouse.reader(wh) as con:
+        assert con.execute("SELECT count(*) FROM stg_work_orders WHERE month = DATE '2024-01-01'").fetchone() == (71,)
+        assert con.execute("SELECT rows FROM published_months WHERE table_name = 'fct_work_orders'"
+                           " AND month = DATE '2024-01-01'").fetchone() == (71,)
+
+    if DUCKDB_SHELL.exists():  # a report.duckdb changed in place still opens in the long-term-support release
+        shell = subprocess.run([DUCKDB_SHELL, "-readonly", "-csv", "-noheader", wh / warehouse.REPORT_DB,
+                                "SELECT count(*) FROM fct_work_orders WHERE month = DATE '2024-01-01'"],
+                               capture_output=True, text=True, timeout=60)
+        assert (shell.returncode, shell.stdout.strip()) == (0, "71"), shell.stderr
+
+
+def test_a_new_personal_data_key_republishes_every_hashed_month(wh, monkeypatch):
+    before = month_files(wh)
+    monkeypatch.setenv("REPORTPIPE_PII_KEY", "another-key-" + "0" * 40)
+    rebuild(wh)
+    assert_published_as_work(wh)
+    after = month_files(wh)
+    with duckdb.connect(str(wh / warehouse.REPORT_DB), read_only=True) as con:
+        hashed = {t for t, in con.execute("SELECT DISTINCT table_name FROM duckdb_columns()"
+                                          " WHERE column_name LIKE '%\\_hash' ESCAPE '\\'").fetchall()}
+    assert "stg_petitions" in hashed
+    rewritten = {k.split("/")[0] for k in before if after[k] != before[k]}
+    assert rewritten == {t for t in hashed if t.startswith(warehouse.ROW_LAYERS)}
+
+
+def test_a_report_from_before_publication_by_month_is_replaced_whole(wh):
+    # As published before: fct_ copied as tables, no published_months.
+    with duckdb.connect(str(wh / warehouse.REPORT_DB)) as con:
+        con.execute(f"DROP TABLE {warehouse.MONTHS_TABLE}")
+        con.execute("DROP VIEW fct_work_orders")
+        con.execute("CREATE TABLE fct_work_orders AS SELECT *, true AS is_handled FROM stg_work_orders LIMIT 3")
+        con.execute("DELETE FROM stg_petitions WHERE source_row = 2")
+    parquet = (wh / warehouse.PARQUET).resolve()
+    shutil.rmtree(parquet / "stg_petitions")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 1 AS x) TO '{parquet / 'stg_petitions.parquet'}' (FORMAT parquet)")
+    refresh_statistics(wh)
+    assert_published_as_work(wh)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty"])
+def test_an_unreadable_report_is_published_again_from_nothing(wh, damage):
+    report = wh / warehouse.REPORT_DB
+    report.write_bytes(b"not a database\n" * 1000 if damage == "garbage" else b"")
+    refresh_statistics(wh)
+    assert_published_as_work(wh)
