@@ -279,3 +279,12 @@ def test_validate_checks_one_file_without_loading_it(tmp_path, capsys):
     assert cli(["validate", str(link), "--warehouse", str(tmp_path / "wh")]) == 1
     assert "symbolic link" in capsys.readouterr().out
     assert not (tmp_path / "wh" / "work.duckdb").exists()  # nothing was loaded
+
+
+def test_the_pipelines_duckdb_draws_no_progress_bar(tmp_path):
+    """DuckDB's own progress bar (on by default) would write its carriage-return redraws of long queries
+    into Airflow's task logs and the CLI's output; the pipeline shows its own steps instead."""
+    from reportpipe import warehouse
+
+    with warehouse.writer(tmp_path / "warehouse") as w:
+        assert w.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)

@@ -103,7 +103,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     source = sources()[export.source_id]
-    con = duckdb.connect()
+    con = warehouse.configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
     con.execute("ATTACH ':memory:' AS scratch")
     published, stg = args.warehouse / warehouse.REPORT_DB, f"stg_{source.source_id}"
     if published.exists():  # ids of other months, as last published

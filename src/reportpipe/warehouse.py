@@ -112,10 +112,17 @@ def disk_full(folder: Path, publishing: bool = False) -> WarehouseError:
                           "report.duckdb was left as it was: free some space and run again.")
 
 
+def configured(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The connection without DuckDB's own progress bar, which would write its carriage-return redraws
+    of long queries into Airflow's task logs and the CLI's output (the pipeline shows its steps)."""
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """A DuckDB file opened for writing, with a clear error when it is not a database."""
     try:
-        con = duckdb.connect(str(path), config={"memory_limit": settings.memory_limit()})
+        con = configured(duckdb.connect(str(path), config={"memory_limit": settings.memory_limit()}))
     except duckdb.Error as e:
         if is_disk_full(e):
             raise disk_full(path.parent) from None
