@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from reportpipe import warehouse
+from reportpipe.contracts import sources
 from reportpipe.pipeline import rebuild, refresh_statistics, run
 from tests.test_analyst_shell import DUCKDB_SHELL
 from tests.test_analysts import parquet_copy
@@ -88,6 +89,18 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
         with warehouse.reader(wh) as con:
             expected = con.execute("SELECT count(*) FROM fct_work_orders WHERE month = DATE '2023-12-01'").fetchone()[0]
         assert (shell.returncode, shell.stdout.strip()) == (0, str(expected)), shell.stderr
+
+
+def test_a_fct_view_without_a_model_of_its_own_shares_the_files_of_its_stg_table(demo_warehouse):
+    files = month_files(demo_warehouse)  # not a copy: copying makes linked files separate
+    as_is = [s for s, source in sources().items() if source.fct_sql is None]
+    modelled = [s for s, source in sources().items() if source.fct_sql is not None]
+    assert as_is and modelled
+    for s in as_is:
+        months = sorted(k.split("/")[1] for k in files if k.startswith(f"stg_{s}/"))
+        assert months and all(files[f"fct_{s}/{m}"] == files[f"stg_{s}/{m}"] for m in months), s
+    for s in modelled:
+        assert all(files[k] != files[k.replace("stg_", "fct_", 1)] for k in files if k.startswith(f"stg_{s}/")), s
 
 
 def test_a_new_personal_data_key_republishes_every_hashed_month(wh, monkeypatch):

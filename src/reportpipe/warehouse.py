@@ -421,9 +421,11 @@ def _publish_report(con: duckdb.DuckDBPyConnection, tables: list[str], by_month:
 
 def _publish_parquet(con: duckdb.DuckDBPyConnection, folder: Path, new_set: Path, tables: list[str],
                      by_month: dict[str, dict[str, tuple[int, str]]]) -> None:
-    """One file per table; a row-level table as a folder of one file per month, where a month unchanged
-    since the current set is a hard link to its file there (the file's metadata holds its fingerprint)."""
+    """One file per table; a row-level table as a folder of one file per month. A month unchanged since
+    the current set is a hard link to its file there (the file's metadata holds its fingerprint), and
+    one with the content of a file written already (a fct_ that is its stg_) a hard link to that."""
     last = (folder / PARQUET).resolve() if (folder / PARQUET).is_symlink() else None
+    written: dict[str, Path] = {}
     for table in tables:
         if table not in by_month:
             con.execute(f"COPY publishing.{table} TO {literal(str(new_set / f'{table}.parquet'))} (FORMAT parquet)")
@@ -437,9 +439,12 @@ def _publish_parquet(con: duckdb.DuckDBPyConnection, folder: Path, new_set: Path
             file = new_set / table / f"{month}.parquet"
             if linkable.get(month) == fingerprint:
                 os.link(last / table / file.name, file)
+            elif fingerprint in written:
+                os.link(written[fingerprint], file)
             else:
                 con.execute(f"COPY (SELECT * FROM main.{table} WHERE {_in_months([month])}) TO {literal(str(file))}"
                             f" (FORMAT parquet, KV_METADATA {{fingerprint: {literal(fingerprint)}}})")
+            written[fingerprint] = file
         if not by_month[table]:  # a table without rows yet: its columns, for a reader of the folder
             con.execute(f"COPY (FROM publishing.{table} LIMIT 0) TO {literal(str(new_set / table / 'empty.parquet'))} (FORMAT parquet)")
 
@@ -461,7 +466,10 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
     try:
         with ThreadPoolExecutor(1) as copying:  # the disk copies while DuckDB reads
             copied = copying.submit(lambda: target.exists() and shutil.copyfile(target, building) is not None)
-            by_month = {t: _month_fingerprints(con, t) for t in tables if t.startswith(ROW_LAYERS)}
+            # A fct_ without a model of its own is its stg_ table: the same months, the same fingerprints.
+            as_is = {f"fct_{s}": f"stg_{s}" for s, source in sources().items() if source.fct_sql is None}
+            by_month = {t: _month_fingerprints(con, t) for t in tables if t.startswith(ROW_LAYERS) and t not in as_is}
+            by_month |= {t: by_month[as_is[t]] for t in tables if t in as_is}
             published = _attach_based_on(con, copied.result(), building)
         try:
             _publish_report(con, tables, by_month, published)
