@@ -334,9 +334,11 @@ def _record_publication(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE publication AS SELECT * FROM _publications ORDER BY published_at DESC LIMIT 1")
 
 
-def _schema(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
-    return con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
-                       " ORDER BY column_index", [database, table]).fetchall()
+def _schema(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> list[tuple[str, str]]:
+    """(column, type) of a table of the database (work.duckdb without one)."""
+    return con.execute("SELECT column_name, data_type FROM duckdb_columns()"
+                       " WHERE database_name = coalesce(?, current_database()) AND table_name = ? ORDER BY column_index",
+                       [database, table]).fetchall()
 
 
 def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[int, str]]:
@@ -345,8 +347,7 @@ def _month_fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str,
     The fingerprint changes with the table's columns, the month's rows or any of their values: it
     is the schema's digest, the row count and the XOR of the rows' hashes (rows carry their file
     and source row, so no two are alike and none cancel out)."""
-    work = con.execute("SELECT current_database()").fetchone()[0]
-    schema = hashlib.sha256(repr(_schema(con, work, table)).encode()).hexdigest()[:16]
+    schema = hashlib.sha256(repr(_schema(con, table)).encode()).hexdigest()[:16]
     months = con.execute(f"SELECT month, count(*), bit_xor(hash(t)) FROM main.{table} t GROUP BY 1").fetchall()
     if any(month is None or month.day != 1 for month, *_ in months):
         raise ValueError(f"{table} has rows without a month (the first day of one): a model must keep each row's month")
@@ -367,7 +368,7 @@ def _attach_based_on(con: duckdb.DuckDBPyConnection, copied: bool, building: Pat
         try:
             con.execute(attach)
             found: dict[str, dict[str, str]] = {}
-            if _schema(con, "publishing", MONTHS_TABLE):
+            if _schema(con, MONTHS_TABLE, "publishing"):
                 for table, month, fingerprint in con.execute(
                         f"SELECT table_name, strftime(month, '%Y-%m'), fingerprint FROM publishing.{MONTHS_TABLE}").fetchall():
                     found.setdefault(table, {})[month] = fingerprint
@@ -396,11 +397,10 @@ def _publish_report(con: duckdb.DuckDBPyConnection, tables: list[str], by_month:
             " SELECT view_name, 'VIEW' FROM duckdb_views() WHERE database_name = 'publishing' AND NOT internal").fetchall():
         if name not in keep or (kind == "VIEW") != (name in views):
             con.execute(f"DROP {kind} publishing.{name}")
-    work = con.execute("SELECT current_database()").fetchone()[0]
     for table in tables:
         if table in views:
             con.execute(f"CREATE OR REPLACE VIEW publishing.{table} AS {views[table]}")
-        elif table in published and _schema(con, "publishing", table) == _schema(con, work, table):
+        elif table in published and _schema(con, table, "publishing") == _schema(con, table):
             months = {m: fingerprint for m, (_, fingerprint) in by_month[table].items()}
             was = published[table]
             gone = [m for m in was if months.get(m) != was[m]]
