@@ -14,6 +14,8 @@ import html
 import logging
 import os
 
+from reportpipe.problems import shown
+
 log = logging.getLogger("reportpipe.alerts")
 
 
@@ -45,7 +47,7 @@ def alert_text(context) -> tuple[str, str]:
         f"DAG:    {ti.dag_id}",
         f"task:   {ti.task_id} (run {context.get('run_id')}, try {ti.try_number})",
         f"month:  {month}",
-        f"file:   {', '.join(map(str, files))}",
+        f"file:   {', '.join(shown(str(f)) for f in files)}",
         f"reason: {reason}",
     ])
     return subject, body

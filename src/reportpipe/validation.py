@@ -5,8 +5,8 @@ validated by GX's SQL engine on DuckDB (reportpipe.gx_duckdb): every rule of the
 runs on every row, inside DuckDB, without a copy of the month in Python. Every failed
 expectation becomes problems naming file, row, column and value (personal data masked),
 phrased by the expectation's structured kind (`meta.kind`, reportpipe.problems). The
-result, masked too, is stored for the Data Docs site under the warehouse
-(`<warehouse>/data_docs/`), one result per delivered file.
+result, masked too and with every delivered value HTML-escaped, is stored for the Data
+Docs site under the warehouse (`<warehouse>/data_docs/`), one result per delivered file.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import functools
+import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import yaml
 from reportpipe import problems as kinds
 from reportpipe.contracts import Source
 from reportpipe.models import TYPE_LABELS
-from reportpipe.problems import Problem, mask
+from reportpipe.problems import Problem, mask, shown
 from reportpipe.settings import EXPECTATIONS_DIR
 from reportpipe.suites import suite
 
@@ -32,6 +33,7 @@ from reportpipe.suites import suite
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 MAX_EXAMPLES = 20
+MAX_SHOWN = 100  # characters of a delivered value a message quotes
 # Every expectation runs first for its verdict alone (a few bundled queries on the whole month);
 # only the failed ones run again for their rows and values.
 VERDICT = {"result_format": "BOOLEAN_ONLY"}
@@ -98,6 +100,8 @@ def _shown(value: object) -> str:
         return repr(f"{value:%Y-%m-%d %H:%M:%S}")
     if isinstance(value, dt.date):
         return repr(f"{value:%Y-%m-%d}")
+    if isinstance(value, str) and len(value) > MAX_SHOWN:
+        return f"{value[:MAX_SHOWN]!r}… ({len(value):,} characters)"
     return repr(value)
 
 
@@ -121,6 +125,11 @@ def _message(kind: str, meta: dict, kwargs: dict, value: object, source: Source,
     return f"{shown} breaks the rule: {meta.get('rule') or kwargs}"
 
 
+def _names(columns: list[str]) -> str:
+    """Header names as delivered, control characters escaped; a long one quoted in part."""
+    return ", ".join(shown(c) if len(c) <= MAX_SHOWN else _shown(c) for c in columns)
+
+
 def _columns_problem(name: str, details: dict, source: Source) -> Problem:
     from reportpipe.suites import evidence_columns
 
@@ -129,7 +138,7 @@ def _columns_problem(name: str, details: dict, source: Source) -> Problem:
     mismatched = details.get("mismatched", {})
     missing = sorted((c for c in mismatched.get("missing", []) if c not in derived), key=lambda c: order.get(c, 0))
     extra = sorted(c for c in mismatched.get("unexpected", []) if c not in derived)
-    parts = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unexpected {', '.join(extra)}"] if extra else [])
+    parts = ([f"missing {_names(missing)}"] if missing else []) + ([f"unexpected {_names(extra)}"] if extra else [])
     return Problem(name, 1, None, kinds.COLUMNS, "the header does not match the contract: " + "; ".join(parts),
                    "expect_table_columns_to_match_set")
 
@@ -148,6 +157,28 @@ def _mask_result(result, personal: set[str]) -> None:
                                             for c in details.get("partial_unexpected_counts", [])]
     details["partial_unexpected_index_list"] = [{k: (hidden(v) if k in personal else v) for k, v in d.items()}
                                                 for d in details.get("partial_unexpected_index_list", [])]
+
+
+def _escaped(value):
+    """Every text in a GX result as HTML text: GX 1.24 puts result values into Data Docs pages as markup."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_escaped(v) for v in value)
+    return value
+
+
+def _escape_result(result) -> None:
+    """Escape what a delivered file put into a GX result (cells, header names, engine messages naming them).
+
+    Done to every value, not only to those GX happens to print raw: which ones GX escapes
+    itself is its business and may change; a value GX escapes again reads `&lt;`, which is safe.
+    """
+    for r in result.results:
+        r.result = _escaped(r.result or {})
+        r.exception_info = _escaped(r.exception_info or {})
 
 
 def _exception_text(result) -> str | None:
@@ -233,6 +264,9 @@ def store(outcome: Validation, source: Source, warehouse_dir: Path, name: str, m
             store.remove_key(old)
             data_docs_dir(warehouse_dir).joinpath("validations", *old.to_tuple()).with_suffix(".html").unlink(missing_ok=True)
     result = outcome.result
+    _escape_result(result)
+    # The run name is a page's folder and a link text: the file name matched the export pattern
+    # (the contract's prefix, digits, an extension), so it carries no markup.
     run_id = RunIdentifier(run_name=f"{month:%Y-%m} {name}", run_time=dt.datetime.now(dt.timezone.utc))
     result.meta["run_id"] = run_id
     key = ValidationResultIdentifier(
