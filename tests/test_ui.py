@@ -21,6 +21,7 @@ from lxml import html
 from reportpipe.contracts import figures
 from reportpipe.report import PROVISIONAL, figure_text
 from reportpipe.status import year_status
+from reportpipe.ui.app import data_docs_link
 from tests.api_server import ApiServer
 from tests.browser import driver
 
@@ -161,11 +162,30 @@ def test_each_request_reads_the_file_a_refresh_renamed_into_place(client, wareho
     assert set(row_labels(page(client), "litigation")) == {"late"}  # 2023's exports, none delivered now
 
 
+def test_a_data_docs_link_opens_the_site_until_it_expires(client, monkeypatch):
+    import reportpipe.ui.app as ui
+
+    docs = data_docs_link()
+    answer = client.get(f"/{docs}index.html")
+    assert answer.status_code == 200 and "sandbox allow-scripts" in answer.headers["content-security-policy"]
+    expires, signature = docs.split("/")[1].split("-", 1)
+    forged = [f"data-docs/{int(expires) + 3600}-{signature}/", f"data-docs/{expires}-{signature[:-2]}AA/",
+              "data-docs/index.html/"]
+    for link in forged:
+        answer = client.get(f"/{link}index.html")
+        assert answer.status_code == 403 and "not a link to the Data Docs" in answer.text, link
+    monkeypatch.setattr(ui.time, "time", lambda: int(expires) + 1)
+    answer = client.get(f"/{docs}index.html")
+    assert answer.status_code == 403 and "has expired" in answer.text
+
+
 def test_wrong_requests_get_a_page_that_says_why(client, tmp_path, monkeypatch):
     assert client.get("/figures/orders_zhengtung?year=2023").status_code == 404
     assert "no published value of orders_zhengtong for 2019" in client.get("/figures/orders_zhengtong?year=2019").text
-    # A path out of the Data Docs folder is not served, even encoded.
-    assert client.get("/data-docs/%2E%2E/report.duckdb").status_code == 404
+    # A path out of the Data Docs folder is not served, even encoded, nor one that is not a file of the site.
+    docs = data_docs_link()
+    assert client.get(f"/{docs}%2E%2E/report.duckdb").status_code == 404
+    assert client.get(f"/{docs}validations").status_code == 404
     monkeypatch.setenv("REPORTPIPE_WAREHOUSE", str(tmp_path))
     answer = client.get("/")
     assert answer.status_code == 404 and "nothing has been published yet" in answer.text
@@ -183,14 +203,23 @@ def server(warehouse, tmp_path_factory):
 
 
 def test_every_route_of_the_plugin_requires_an_airflow_login(server):
-    paths = ["/reportpipe/", f"/reportpipe/figures/orders_zhengtong?year={YEAR}", "/reportpipe/data-docs/index.html"]
-    for path in paths:
+    from reportpipe.ui.app import app, pages
+
+    paths = ["/reportpipe/", "/reportpipe/page.css", f"/reportpipe/figures/orders_zhengtong?year={YEAR}"]
+    # Every route is on the router that asks for the login, but the signed Data Docs links.
+    assert {r.path for r in app.routes if hasattr(r, "endpoint")} - {r.path for r in pages.routes} == \
+        {"/data-docs/{token}/{path:path}"}
+    for path in [*paths, "/reportpipe/data-docs/index.html"]:
         status, body = server.get(path)
         assert status in (401, 403), (path, status)
-        assert "执法工单" not in body and "Data Docs" not in body
+        assert "执法工单" not in body and "validations/" not in body
     assert server.get(paths[0], token="forged.jwt.token")[0] in (401, 403)
     token = server.token()
     assert [server.get(path, token)[0] for path in paths] == [200, 200, 200]
+    # The Data Docs open through the link the logged-in page signed, with no cookie (a sandbox sends none).
+    (link,) = html.fromstring(server.get(paths[0], token)[1]).xpath("//nav//a[contains(., 'Data Docs')]/@href")
+    assert server.get(f"/reportpipe/{link}")[0] == 200
+    assert server.get(f"/reportpipe/{link}".replace("index.html", "../report.duckdb"))[0] == 404
     # Airflow found the plugin once, through its entry point.
     assert json.loads(server.get("/api/v2/plugins/importErrors", token)[1])["total_entries"] == 0
 
@@ -213,6 +242,14 @@ def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server
         cells = browser.find_elements(By.CSS_SELECTOR, "tr[data-source='litigation'] td .label")
         grid = [c.text for c in cells]
         shown = browser.find_element(By.CSS_SELECTOR, f"tr[data-figure='{figure.figure_id}'] td.value").text
+        # A cell opens its file's validation in the same frame, and the Data Docs' own links work there
+        # (their signed path, not a cookie, opens them: the sandboxed page sends none).
+        cells[0].click()
+        browser.find_element(By.CSS_SELECTOR, ".bootstrap-table")
+        assert "litigation" in browser.execute_script("return location.pathname")
+        browser.find_element(By.PARTIAL_LINK_TEXT, "Home").click()
+        browser.find_element(By.CSS_SELECTOR, "tr.clickable-row")
+        assert browser.execute_script("return location.pathname").endswith("/index.html")
     assert grid == [f"v{versions[f'{YEAR}-{m:02d}']}" for m in range(1, 13)]
     assert "v2" in grid  # the demo re-delivered a month of litigation
     assert shown == figure_text(value, unit)

@@ -9,17 +9,29 @@ It reads only the published report.duckdb, read-only, with a new connection per 
 closed before the answer: a refresh renames a new file into place and is never blocked,
 and the next request sees the new file (DuckDB shares one database per path within a
 process, so no connection outlives a request).
+
+Delivered values reach these pages (rejection reasons, Data Docs), so every answer says what
+the browser may do with it (`security_headers`): the operator's pages run no script at all,
+and a Data Docs page runs its own scripts in a sandbox, an origin of its own that cannot read
+Airflow's cookies or call its API. A sandboxed page sends no cookie with what it loads or
+links to, so the Data Docs are reached through links the logged-in page hands out: a path
+prefix signed with the api-server's secret key that opens the site, and nothing else, for
+DATA_DOCS_LINK_HOURS (a pre-signed link, as object stores give).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from pathlib import Path
 
 import duckdb
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
 from airflow.api_fastapi.core_api.security import requires_access_view
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -36,14 +48,39 @@ templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEG
 # Whoever may see Airflow's UI may see this page (a Viewer, under either auth manager).
 require_login = requires_access_view(AccessView.WEBSITE)
 
+STYLESHEET = Path(__file__).with_name("page.css")
+DATA_DOCS_LINK_HOURS = 8
+
+# The operator's pages: no script of any kind, styles and images from here only, framed only by Airflow's UI.
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+               "frame-ancestors 'self'")
+# A Data Docs page: a sandbox (an opaque origin: no cookies, no Airflow API) whose own inline and
+# local scripts run; nothing is sent anywhere (connect-src, form-action).
+DATA_DOCS_POLICY = ("sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-inline'; "
+                    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+                    "connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
+
 app = FastAPI(
     title="reportpipe",
     description="Where every source-month of the report stands, its rejected files, figures and validations.",
-    dependencies=[Depends(require_login)],
     docs_url=None,
     redoc_url=None,
     openapi_url=None,
 )
+# Every route but the signed Data Docs links is on this router: a route added to it asks for the login.
+pages = APIRouter(dependencies=[Depends(require_login)])
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next):
+    """What the browser may do with each answer: Data Docs sandboxed, the operator's pages script-free."""
+    response = await call_next(request)
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+    data_docs_page = path.startswith("/data-docs/") and response.headers.get("content-type", "").startswith("text/html")
+    response.headers["Content-Security-Policy"] = DATA_DOCS_POLICY if data_docs_page else PAGE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"  # a Data Docs link is a credential
+    return response
 
 
 @app.exception_handler(HTTPException)
@@ -72,7 +109,36 @@ def data_docs() -> Path:
     return data_docs_dir(warehouse())
 
 
-@app.get("/", response_class=HTMLResponse)
+def _signature(expires: int) -> str:
+    from airflow.configuration import conf
+
+    secret = conf.get("api", "secret_key", fallback="")
+    if not secret:
+        raise HTTPException(500, "the api-server has no [api] secret_key: Data Docs links cannot be signed")
+    mac = hmac.new(secret.encode(), f"reportpipe data docs until {expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def data_docs_link() -> str:
+    """The Data Docs site's path prefix for the next DATA_DOCS_LINK_HOURS, relative to the page."""
+    expires = int(time.time()) + DATA_DOCS_LINK_HOURS * 3600
+    return f"data-docs/{expires}-{_signature(expires)}/"
+
+
+def _check_link(token: str) -> None:
+    expires, _, signature = token.partition("-")
+    if not expires.isdigit() or not hmac.compare_digest(signature, _signature(int(expires))):
+        raise HTTPException(403, "not a link to the Data Docs: open them from the Report page")
+    if int(expires) < time.time():
+        raise HTTPException(403, "this link to the Data Docs has expired: open them again from the Report page")
+
+
+@pages.get("/page.css")
+def stylesheet():
+    return FileResponse(STYLESHEET, media_type="text/css")
+
+
+@pages.get("/", response_class=HTMLResponse)
 def status_page(request: Request, year: int | None = None):
     """The source × month grid of a year, its rejected files, its figures, links to validations and explains."""
     with connect() as con:
@@ -91,11 +157,12 @@ def status_page(request: Request, year: int | None = None):
         "sources": sources(),
         "pub": pub,
         "pages": validation_pages(data_docs()),
+        "docs": data_docs_link(),
         "has_data_docs": (data_docs() / "index.html").exists(),
     })
 
 
-@app.get("/figures/{figure_id}", response_class=HTMLResponse)
+@pages.get("/figures/{figure_id}", response_class=HTMLResponse)
 def explain_page(request: Request, figure_id: str, year: int):
     """`reportpipe explain`: how a figure is computed, from which files, recomputed now."""
     from reportpipe.figures import explain
@@ -111,11 +178,17 @@ def explain_page(request: Request, figure_id: str, year: int):
     return templates.TemplateResponse(request, "explain.html", {"e": explanation, "year": year})
 
 
-@app.get("/data-docs/{path:path}")
-def data_docs_file(path: str):
-    """A file of the Great Expectations Data Docs site, behind the same login."""
+@app.get("/data-docs/{token}/{path:path}")
+def data_docs_file(token: str, path: str):
+    """A file of the Great Expectations Data Docs site, through a link the logged-in page signed."""
+    _check_link(token)
     root = data_docs().resolve()
     file = (root / (path or "index.html")).resolve()
     if not file.is_relative_to(root) or not file.is_file():
         raise HTTPException(404, f"no Data Docs file {path!r}")
-    return FileResponse(file)
+    # The sandboxed page loads its fonts in CORS mode, from its opaque origin; static/ holds no data.
+    shared = {"Access-Control-Allow-Origin": "*"} if file.is_relative_to(root / "static") else None
+    return FileResponse(file, headers=shared)
+
+
+app.include_router(pages)
