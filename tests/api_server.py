@@ -78,6 +78,12 @@ class ApiServer:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
+    def headers(self, path: str, token: str):
+        """The response headers of a GET with the user's token (names in any case)."""
+        request = urllib.request.Request(self.url + path, headers={"Cookie": f"_token={token}"})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.headers
+
     def stop(self) -> None:
         if self.process is not None:
             stop([self.process.pid], timeout=20)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import socketserver
 import threading
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -17,6 +15,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from reportpipe.sensors import ExportSensor
 from reportpipe.triggers import ExportTrigger
+from tests.smtp import html_part, mailbox
 
 MARCH = pendulum.datetime(2023, 3, 1, tz="Asia/Shanghai")
 
@@ -146,50 +145,15 @@ def test_a_misnamed_file_for_the_month_fails_the_wait_at_once(inbox):
     assert failed.value.files == ["执法工单_2023-03.csv"]
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP to receive one message."""
-
-    def handle(self):
-        self.wfile.write(b"220 test\r\n")
-        data = False
-        while line := self.rfile.readline():
-            if data:
-                if line == b".\r\n":
-                    data = False
-                    self.wfile.write(b"250 OK\r\n")
-                else:
-                    self.server.received.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb == b"DATA":
-                data = True
-                self.wfile.write(b"354 go on\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 OK\r\n")
-
-
 def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
     from reportpipe.alerts import on_failure
 
-    server = socketserver.TCPServer(("127.0.0.1", 0), _SMTPHandler)
-    server.received = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        connection = {"conn_type": "smtp", "host": "127.0.0.1", "port": server.server_address[1],
-                      "extra": {"from_email": "reportpipe@example.org", "disable_ssl": True, "disable_tls": True}}
-        monkeypatch.setenv("AIRFLOW_CONN_REPORTPIPE_SMTP", json.dumps(connection))
-        monkeypatch.setenv("REPORTPIPE_ALERT_SMTP_CONN_ID", "reportpipe_smtp")
-        monkeypatch.setenv("REPORTPIPE_ALERT_EMAIL", "oncall@example.org")
+    with mailbox(monkeypatch) as received:
         on_failure(context(exception=rejection()))
-    finally:
-        server.shutdown()
-        server.server_close()
-    message = b"".join(server.received).decode()
-    assert "Subject: [reportpipe] ingest_work_orders failed for 2023-03" in message
-    assert "oncall@example.org" in message
+        message = received()
+    assert message["Subject"] == "[reportpipe] ingest_work_orders failed for 2023-03"
+    assert "oncall@example.org" in message["To"]
+    assert "执法工单_202303.csv" in html_part(message)
 
 
 def test_a_manual_run_without_a_data_interval_takes_the_month_param(inbox):
