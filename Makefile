@@ -32,23 +32,23 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 .env:
 	umask 077 && echo "REPORTPIPE_PII_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
 
-# The project's Airflow settings (src/reportpipe/airflow_config.py: our DAGs, no examples,
+# The project's Airflow settings (src/reportpipe/orchestration/airflow_config.py: our DAGs, no examples,
 # Asia/Shanghai, LocalExecutor on SQLite with few processes, the UI on 127.0.0.1) into
 # .airflow/airflow.cfg, which every airflow command here reads, one typed by hand too.
 airflow-config: $(VENV)/.installed
-	@$(VENV)/bin/python -m reportpipe.airflow_config $(AIRFLOW_HOME) $(AIRFLOW_PORT) > /dev/null
+	@$(VENV)/bin/python -m reportpipe.orchestration.airflow_config $(AIRFLOW_HOME) $(AIRFLOW_PORT) > /dev/null
 
 $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed | airflow-config
 	@mkdir -p $(AIRFLOW_HOME)
 	@echo "Creating the Airflow metadata database in $(AIRFLOW_HOME)"
 	@$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	@# Tasks that write the warehouse take this pool: one at a time (src/reportpipe/orchestration.py).
-	@$(VENV)/bin/airflow pools set reportpipe_warehouse 1 "tasks that write the reportpipe warehouse" >> $(AIRFLOW_HOME)/migrate.log 2>&1
+	@# Tasks that write the warehouse take this pool: one at a time (src/reportpipe/orchestration/pool.py).
+	@$(VENV)/bin/python -m reportpipe.orchestration.pool >> $(AIRFLOW_HOME)/migrate.log 2>&1
 
 demo: $(VENV)/.installed .env airflow-config $(AIRFLOW_HOME)/airflow.db
 	@set -a && source .env && set +a && \
 	$(VENV)/bin/reportpipe demo-inbox $(REPORTPIPE_INBOX) --year $(YEAR) && \
-	$(VENV)/bin/python -m reportpipe.airflow_run $(YEAR) && \
+	$(VENV)/bin/python -m reportpipe.orchestration.demo_run $(YEAR) && \
 	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
 	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
 	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/$(YEAR)/" && \

@@ -182,14 +182,14 @@ REFRESH = """
 import sys, time
 from pathlib import Path
 from reportpipe import pipeline
-publish = pipeline.warehouse.publish
+publish = pipeline.publish
 def timed_publish(*args):
     started = time.perf_counter()
     try:
         return publish(*args)
     finally:
         print(f"publish: {time.perf_counter() - started:.3f} s")
-pipeline.warehouse.publish = timed_publish
+pipeline.publish = timed_publish
 started = time.perf_counter()
 pipeline.refresh_statistics(Path(sys.argv[1]))
 print(f"refresh_statistics: {time.perf_counter() - started:.3f} s")

@@ -17,7 +17,7 @@ and, under Celery, the queue `warehouse`. On success it updates the Asset
 `month` (YYYY-MM): re-runs are idempotent and run at once, beside a run still waiting
 for its export. The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL
 (SFTP, S3) with credentials in the connection `REPORTPIPE_INBOX_CONN_ID`. Failures alert
-through `reportpipe.alerts` (log line, or e-mail). Generated from the sources in
+through `reportpipe.orchestration.alerts` (log line, or e-mail). Generated from the sources in
 `transforms/`: a new source is a new folder there, not new code here.
 """
 
@@ -26,8 +26,8 @@ from __future__ import annotations
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from reportpipe.contracts import Source, sources
-from reportpipe.orchestration import DEFAULT_ARGS, MONTHLY_CRON, START_DATE, WAREHOUSE_TASK, source_asset
-from reportpipe.sensors import ExportSensor
+from reportpipe.orchestration.defaults import DEFAULT_ARGS, MONTHLY_CRON, START_DATE, WAREHOUSE_TASK, source_asset
+from reportpipe.orchestration.sensors import ExportSensor
 from reportpipe.settings import TIMEZONE
 
 
@@ -52,13 +52,13 @@ def ingest_dag(source: Source):
             """Read, validate and load the month's files; fail without retries when one is rejected."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            from reportpipe.inbox import fetch
-            from reportpipe.orchestration import WAREHOUSE_WAIT_S, inbox_root, month_of
+            from reportpipe.intake.inbox import fetch
+            from reportpipe.orchestration.defaults import WAREHOUSE_WAIT_S, inbox_root, run_month
             from reportpipe.pipeline import ingest_month, refresh_statistics
             from reportpipe.problems import RejectedExport
             from reportpipe.settings import warehouse_dir
 
-            month = month_of(data_interval_start, params.get("month"))
+            month = run_month(data_interval_start, params.get("month"))
             local = fetch(inbox_root(), source, files, landing=warehouse_dir() / "landing")
             paths = [local / source.source_id / name for name in files]
             try:

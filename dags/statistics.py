@@ -8,7 +8,7 @@ rebuilds the business tables (`fct_*`) and the report tables
 publishes `report.duckdb` for analysts by an atomic swap, after the
 reconciliation checks of `transforms/reconciliation.yaml` pass. A month the history
 checks flagged (out of line with its source's past months) alerts through
-`reportpipe.alerts` when it is first published, without failing the run. Then writes the
+`reportpipe.orchestration.alerts` when it is first published, without failing the run. Then writes the
 report outputs of every year (`<warehouse>/reports/<year>/`: GSS-style workbook,
 Markdown and DOCX draft, charts) and renders the validation results into the GX
 Data Docs site (`<warehouse>/data_docs/`). Every task works on the warehouse's
@@ -20,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import AssetAny, dag, task
 
 from reportpipe.contracts import sources
-from reportpipe.orchestration import DEFAULT_ARGS, START_DATE, WAREHOUSE_QUEUE, WAREHOUSE_TASK, source_asset
+from reportpipe.orchestration.defaults import DEFAULT_ARGS, START_DATE, WAREHOUSE_QUEUE, WAREHOUSE_TASK, source_asset
 
 
 @dag(
@@ -39,10 +39,11 @@ def statistics():
     def publish_figures(ti=None, run_id=None) -> str:
         """Rebuild fct_ and report_ tables, reconcile them and swap in the new report.duckdb; alert on
         the history flags it publishes first (once each, however many loads there were since)."""
-        from reportpipe import alerts, history
-        from reportpipe.orchestration import WAREHOUSE_WAIT_S
+        from reportpipe.orchestration import alerts
+        from reportpipe.orchestration.defaults import WAREHOUSE_WAIT_S
         from reportpipe.pipeline import refresh_statistics
         from reportpipe.settings import warehouse_dir
+        from reportpipe.statistics import history
 
         before = history.open_flags(warehouse_dir())
         published = refresh_statistics(wait_s=WAREHOUSE_WAIT_S)
@@ -55,7 +56,7 @@ def statistics():
     @task(queue=WAREHOUSE_QUEUE)
     def write_reports() -> list[str]:
         """The workbook, draft and charts of every published year, from report.duckdb."""
-        from reportpipe.report import publish_reports
+        from reportpipe.outputs.reports import publish_reports
         from reportpipe.settings import warehouse_dir
 
         return [str(p) for p in publish_reports(warehouse_dir())]
@@ -64,7 +65,7 @@ def statistics():
     def render_data_docs() -> str:
         """Render the validation results stored since the last run into the GX Data Docs site."""
         from reportpipe.settings import warehouse_dir
-        from reportpipe.validation import build_data_docs
+        from reportpipe.validation.data_docs import build_data_docs
 
         return str(build_data_docs(warehouse_dir()))
 

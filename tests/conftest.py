@@ -55,7 +55,7 @@ def write_xlsx(path: Path, header: list[str], rows: list[list], title: str | Non
 @pytest.fixture(scope="session")
 def demo_inbox(tmp_path_factory) -> Path:
     """The 2023 demo inbox, written once per test session."""
-    from reportpipe.demo import write_inbox
+    from reportpipe.demo.inbox import write_inbox
 
     inbox = tmp_path_factory.mktemp("demo") / "inbox"
     write_inbox(inbox, 2023)

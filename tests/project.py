@@ -19,7 +19,7 @@ REPORTPIPE = Path(sys.executable).with_name("reportpipe")
 
 
 def copy_project(target: Path) -> Path:
-    """transforms/, the GX context and suites, the warehouse schema and dictionary, the DAGs."""
+    """transforms/, the GX context and suites, the warehouse schema and dictionary, the DAGs, the reference figures."""
     shutil.copytree(ROOT / "transforms", target / "transforms")
     (target / "expectations").mkdir(parents=True)
     shutil.copy(ROOT / "expectations" / "great_expectations.yml", target / "expectations")
@@ -28,6 +28,7 @@ def copy_project(target: Path) -> Path:
     for name in ("schema.sql", "dictionary.yaml"):
         shutil.copy(ROOT / "warehouse" / name, target / "warehouse")
     shutil.copytree(ROOT / "dags", target / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "reference", target / "reference")
     return target
 
 

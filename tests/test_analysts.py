@@ -13,11 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reportpipe import warehouse
 from reportpipe.cli import main as cli
 from reportpipe.contracts import figures, sources
-from reportpipe.figures import explain, shown
 from reportpipe.pipeline import refresh_statistics
+from reportpipe.statistics.explain import explain, number_text
+from reportpipe.warehouse.dictionary import data_dictionary
+from reportpipe.warehouse.publication import PARQUET
+from reportpipe.warehouse.session import WORK_DB
 
 # <中文标签> | <English meaning>[ | unit: <unit>]
 COMMENT = re.compile(r"\S[^|]* \| \S[^|]*( \| unit: \S[^|]*)?")
@@ -66,13 +68,13 @@ def test_every_dictionary_entry_names_a_published_table_and_column(demo_warehous
     with published(demo_warehouse) as con:
         actual = {t: {c for c, in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [t]).fetchall()}
                   for t, _ in con.execute(OBJECTS).fetchall()}
-    stale = [f"{t}.{c}" for t, entries in warehouse.data_dictionary().items() for c in entries
+    stale = [f"{t}.{c}" for t, entries in data_dictionary().items() for c in entries
              if t not in actual or (c is not None and c not in actual[t])]
     assert not stale
 
 
 def test_parquet_copies_equal_the_published_tables(demo_warehouse):
-    folder = demo_warehouse / warehouse.PARQUET
+    folder = demo_warehouse / PARQUET
     with published(demo_warehouse) as con:
         tables = sorted(t for t, _ in con.execute(OBJECTS).fetchall())
         assert sorted(p.stem for p in folder.iterdir()) == tables
@@ -87,11 +89,11 @@ def test_parquet_copies_equal_the_published_tables(demo_warehouse):
 def test_parquet_set_follows_the_published_tables_without_stale_files(demo_warehouse, tmp_path):
     wh = tmp_path / "wh"
     shutil.copytree(demo_warehouse, wh, symlinks=True)
-    with duckdb.connect(str(wh / warehouse.WORK_DB)) as con:
+    with duckdb.connect(str(wh / WORK_DB)) as con:
         con.execute("CREATE TABLE scratch AS SELECT 1 AS x")
     refresh_statistics(wh)
     assert (wh / "parquet" / "scratch.parquet").exists()
-    with duckdb.connect(str(wh / warehouse.WORK_DB)) as con:
+    with duckdb.connect(str(wh / WORK_DB)) as con:
         con.execute("DROP TABLE scratch")
     refresh_statistics(wh)
     assert not (wh / "parquet" / "scratch.parquet").exists()
@@ -108,7 +110,7 @@ def test_failed_publication_leaves_report_and_parquet_set_untouched(demo_warehou
     def broken(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(warehouse, "_set_comments", broken)
+    monkeypatch.setattr("reportpipe.warehouse.publication.set_comments", broken)
     with pytest.raises(OSError, match="disk full"):
         refresh_statistics(wh)
     assert {p.relative_to(wh): p.read_bytes() for p in [wh / "report.duckdb", *(wh / "parquet").rglob("*.parquet")]} == before
@@ -163,7 +165,7 @@ def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, capsy
         sql = explain(con, f, 2023).sql
         assert con.execute(sql).fetchall() == [(2023, value)]  # the SQL shown runs against report.duckdb
     assert code == 0
-    for text in (f.label, f.section, f.unit, f.definition, sql.splitlines()[-1].strip(), f"value 2023  {shown(value)} {f.unit}"):
+    for text in (f.label, f.section, f.unit, f.definition, sql.splitlines()[-1].strip(), f"value 2023  {number_text(value)} {f.unit}"):
         assert text in out
     assert len(files) == 12 and all(sha in out and Path(path).name in out for path, sha in files)
 
@@ -187,7 +189,7 @@ def test_explain_prints_the_recomputed_value_and_fails_when_the_published_one_di
         value, = con.execute("UPDATE report_figures SET value = value + 1 WHERE figure_id = ? AND year = 2023 RETURNING value - 1", [f.figure_id]).fetchone()
     code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(wh))
     assert code == 1
-    assert f"value 2023  {shown(value)} {f.unit}   DIFFERS from report_figures: {shown(value + 1)}" in out
+    assert f"value 2023  {number_text(value)} {f.unit}   DIFFERS from report_figures: {number_text(value + 1)}" in out
 
 
 def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, capsys, tmp_path):
@@ -196,7 +198,7 @@ def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, capsys, 
     rows_csv = tmp_path / "rows.csv"
     assert cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))[0] == 0
     personal = [c for c in petitions.columns if c.pii]
-    with duckdb.connect(str(demo_warehouse / warehouse.WORK_DB), read_only=True) as con:
+    with duckdb.connect(str(demo_warehouse / WORK_DB), read_only=True) as con:
         clear = {v.strip(" \u3000") for c in personal for v, in con.execute(f'SELECT DISTINCT "{c.name}" FROM raw_petitions WHERE "{c.name}" IS NOT NULL').fetchall()} - {""}
     text = rows_csv.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
@@ -224,7 +226,7 @@ def withdraw_december_of_litigation(demo_warehouse, tmp_path):
     """A copy of the demo warehouse whose next refresh publishes something else: litigation without 2023-12."""
     wh = tmp_path / "wh"
     shutil.copytree(demo_warehouse, wh, symlinks=True)
-    with duckdb.connect(str(wh / warehouse.WORK_DB)) as con:
+    with duckdb.connect(str(wh / WORK_DB)) as con:
         con.execute("DELETE FROM stg_litigation WHERE month = DATE '2023-12-01'")
         con.execute("DELETE FROM loaded_months WHERE source_id = 'litigation' AND month = DATE '2023-12-01'")
         con.execute("DELETE FROM intake_log WHERE source_id = 'litigation' AND month = DATE '2023-12-01'")

@@ -171,7 +171,8 @@ def test_the_worker_serves_the_warehouse_queue_and_init_makes_its_pool(config):
     worker = config["services"]["airflow-worker"]["command"]
     queues = re.search(r"--queues[ =](\S+)", worker if isinstance(worker, str) else " ".join(worker))
     assert queues and set(queues.group(1).split(",")) == {"default", "warehouse"}, worker
-    assert config["services"]["airflow-init"]["command"][:4] == ["pools", "set", "reportpipe_warehouse", "1"]
+    # airflow-init runs the module that holds the pool's name and size (the DAGs' tasks name the same).
+    assert config["services"]["airflow-init"]["command"] == ["python", "-m", "reportpipe.orchestration.pool"]
 
 
 def test_the_worker_gets_the_pii_key(config):

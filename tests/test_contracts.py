@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from reportpipe.contracts import ContractError, figures, sources
-from reportpipe.demo import write_inbox
-from reportpipe.figures import build_report_tables
+from reportpipe.demo.inbox import write_inbox
 from reportpipe.settings import WAREHOUSE_SCHEMA
+from reportpipe.statistics.figures import build_report_tables
 from tests.project import ROOT, reportpipe
 from tests.test_end_to_end import REFERENCE
 
@@ -31,7 +31,7 @@ def test_every_reference_figure_is_declared_once_with_its_definition():
 
 def test_every_figure_compiles_against_its_tables():
     """Each figure's SQL runs on empty tables (catches a column named wrongly in figures.yaml)."""
-    from reportpipe.warehouse import ensure_source_tables
+    from reportpipe.warehouse.session import ensure_source_tables
 
     con = duckdb.connect()
     con.execute(WAREHOUSE_SCHEMA.read_text(encoding="utf-8"))
@@ -135,3 +135,29 @@ def test_reportpipe_run_stops_with_that_message_and_no_traceback(case, tmp_path)
         sources(tmp_path / "transforms")
     done = reportpipe(tmp_path, "run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "state"))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"reportpipe: {raised.value}\n")
+
+
+def test_personal_data_is_one_attribute_whatever_the_yaml_says():
+    from reportpipe.contracts import Column
+
+    always, ordinary = Column(name="电话", column="phone", type="text", pii=True), Column(name="x", column="x", type="text")
+    conditional = Column(name="名称", column="name", type="text", pii="kind = '个人'")
+    assert (always.pii, ordinary.pii, conditional.pii) == ("true", None, "kind = '个人'")
+    assert Column(name="x", column="x", type="text", pii=False).pii is None
+
+
+def test_personal_columns_in_clear_are_found_as_the_contract_declares_them():
+    import duckdb
+
+    from reportpipe.contracts import sources
+    from reportpipe.statistics.explain import clear_personal_columns
+
+    penalty_cases, petitions = sources()["penalty_cases"], sources()["petitions"]
+    con = duckdb.connect()
+    # An always-personal column is in clear wherever it is selected, even where this year's cells are empty.
+    assert clear_personal_columns(con, petitions, "SELECT NULL AS phone, 'x' AS form") == ["phone"]
+    # A conditional one only where its condition holds; an ordinary column never.
+    units = "SELECT '单位' AS party_type, '某公司' AS party_name, '罚款' AS outcome"
+    assert clear_personal_columns(con, penalty_cases, units) == []
+    persons = units.replace("'单位'", "'个人'")
+    assert clear_personal_columns(con, penalty_cases, persons) == ["party_name"]

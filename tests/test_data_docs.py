@@ -1,4 +1,4 @@
-"""The Data Docs site works offline (reportpipe.data_docs.make_offline).
+"""The Data Docs site works offline (reportpipe.validation.data_docs.make_offline).
 
 One tiny site is built once: GX's own renderer, the project's GX configuration with its
 stores in a temporary folder, a three-row frame validated against a two-expectation suite.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportpipe import data_docs
 from reportpipe.settings import PROJECT_DIR
+from reportpipe.validation import data_docs
 from tests.browser import dump_dom
 
 GX_TEMPLATES = Path(__import__("great_expectations").__file__).parent / "render" / "view" / "templates"

@@ -44,7 +44,7 @@ def test_make_demo_runs_the_dags_month_by_month_as_the_cli_computes_them(demo_in
     }
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
-    done = subprocess.run([sys.executable, "-m", "reportpipe.airflow_run", "2023", "--last-month", "2"],
+    done = subprocess.run([sys.executable, "-m", "reportpipe.orchestration.demo_run", "2023", "--last-month", "2"],
                           env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     # Progress is shown month by month.

@@ -17,7 +17,7 @@ import pytest
 
 from reportpipe.cli import main as cli
 from reportpipe.contracts import figures
-from reportpipe.report import NO_COMMUNITY, community_breakdown
+from reportpipe.outputs.published import NO_COMMUNITY, community_breakdown
 from tests.conftest import TEST_PII_KEY, write_csv, write_xlsx
 
 WORK_ORDERS = ["工单编号", "来源渠道", "受理时间", "问题类型", "所属社区", "问题地址", "诉求人电话", "首次响应时间", "办结时间", "办理状态"]

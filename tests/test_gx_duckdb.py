@@ -1,11 +1,11 @@
-"""Our DuckDB engine for GX (reportpipe.gx_duckdb) judges like GX's own pandas engine.
+"""Our DuckDB engine for GX (reportpipe.validation.engine) judges like GX's own pandas engine.
 
 Every expectation variant the committed suites use (expectations/suites/*.json: type, which
 kwargs, row-condition operator, value types) runs on the same small fixture twice: as a pandas
 DataFrame asset on GX's PandasExecutionEngine, the reference, and as the DuckDB table our
 validation reads on DuckDBExecutionEngine. Both must give the same verdict, unexpected count,
 unexpected values and unexpected rows (source_row), under the result formats validation uses
-(reportpipe.validation.VERDICT, then DETAILS). A variant added to a suite without a case here
+(reportpipe.validation.validator.VERDICT, then DETAILS). A variant added to a suite without a case here
 fails test_every_suite_variant_has_a_parity_case.
 
 Two differences are known and pinned, both GX's or DuckDB's, not our adapter's (see as_sql): a
@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from reportpipe.settings import EXPECTATIONS_DIR
-from reportpipe.validation import DETAILS, VERDICT, month_bounds
+from reportpipe.validation.validator import DETAILS, VERDICT, month_bounds
 
 MONTH = dt.date(2023, 3, 1)
 BOUNDS = {"min_value": {"$PARAMETER": "month_start"}, "max_value": {"$PARAMETER": "month_end"}}
@@ -165,8 +165,8 @@ def test_every_suite_variant_has_a_parity_case():
 def connection():
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS scratch")
-    from reportpipe.gx_duckdb import TABLE
-    from reportpipe.sql import quote
+    from reportpipe.validation.engine import TABLE
+    from reportpipe.warehouse.sql import quote
 
     con.execute(f"CREATE TABLE scratch.{TABLE} ({', '.join(f'{quote(c)} {t}' for c, t in COLUMNS)})")
     con.executemany(f"INSERT INTO scratch.{TABLE} VALUES ({', '.join('?' * len(COLUMNS))})", ROWS)
@@ -179,9 +179,9 @@ def batches(connection):
     """The fixture as a batch of each engine, in one ephemeral GX context."""
     import great_expectations as gx
 
-    import reportpipe.gx_duckdb  # noqa: F401  registers the reportpipe_duckdb datasource type
-    import reportpipe.gx_expectations  # noqa: F401  registers the ID-number expectation
-    from reportpipe.gx_duckdb import TABLE
+    import reportpipe.validation.engine  # noqa: F401  registers the reportpipe_duckdb datasource type
+    import reportpipe.validation.expectations  # noqa: F401  registers the ID-number expectation
+    from reportpipe.validation.engine import TABLE
 
     context = gx.get_context(mode="ephemeral")
     frame = connection.execute(f"SELECT * FROM scratch.{TABLE}").df()

@@ -219,11 +219,11 @@ def test_months_loaded_out_of_order_are_checked_as_in_order_and_their_flags_aler
     def publish_figures() -> list[str]:
         """Run the task; the alerts it logged (Airflow's logging set-up takes caplog's handler away)."""
         alerts = Collected()
-        logging.getLogger("reportpipe.alerts").addHandler(alerts)
+        logging.getLogger("reportpipe.orchestration.alerts").addHandler(alerts)
         try:
             publish.python_callable(ti=ti, run_id="asset_triggered__x")
         finally:
-            logging.getLogger("reportpipe.alerts").removeHandler(alerts)
+            logging.getLogger("reportpipe.orchestration.alerts").removeHandler(alerts)
         return alerts.messages
 
     [alert] = publish_figures()

@@ -28,7 +28,7 @@ from tests.faults.commands import cli
 from tests.smtp import html_part, mailbox
 
 YEAR = 2023
-SHOWN = 100  # characters of a long value a message quotes (reportpipe.validation.MAX_SHOWN)
+SHOWN = 100  # characters of a long value a message quotes (reportpipe.validation.validator.MAX_SHOWN)
 # Each would set window.name if it ran; none has a single quote or backslash, so a message quoting
 # it (Python's repr) shows it as delivered.
 PAYLOADS = {
@@ -174,8 +174,8 @@ def test_the_alert_for_a_hostile_misnamed_file_is_inert_in_a_browser(warehouse, 
     """The ingest DAG's wait fails on the misnamed file at once; its alert e-mail names it, as text."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from reportpipe.alerts import on_failure
-    from reportpipe.sensors import ExportSensor
+    from reportpipe.orchestration.alerts import on_failure
+    from reportpipe.orchestration.sensors import ExportSensor
 
     inbox = tmp_path / "inbox"
     (inbox / "work_orders").mkdir(parents=True)

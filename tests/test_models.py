@@ -71,7 +71,7 @@ def rebuilt(demo_warehouse, tmp_path_factory):
 
 
 def test_a_new_key_rehashes_every_personal_value_from_raw(rebuilt):
-    personal = {s: [c for c in src.columns if c.personal] for s, src in sources().items()}
+    personal = {s: [c for c in src.columns if c.pii] for s, src in sources().items()}
     checked = 0
     with duckdb.connect(str(rebuilt / "work.duckdb"), read_only=True) as con:
         con.execute(f"ATTACH '{rebuilt / 'report.duckdb'}' AS published (READ_ONLY)")

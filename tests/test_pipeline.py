@@ -12,7 +12,7 @@ import pytest
 
 from reportpipe.cli import main as cli
 from reportpipe.pipeline import run
-from reportpipe.warehouse import TIMESTAMPS
+from reportpipe.warehouse.publication import TIMESTAMPS
 from tests.conftest import write_csv
 
 LIT_HEADER = ["案号", "收案日期", "案件类型", "案由", "审理结果", "负责人出庭"]
@@ -284,7 +284,7 @@ def test_validate_checks_one_file_without_loading_it(tmp_path, capsys):
 def test_the_pipelines_duckdb_draws_no_progress_bar(tmp_path):
     """DuckDB's own progress bar (on by default) would write its carriage-return redraws of long queries
     into Airflow's task logs and the CLI's output; the pipeline shows its own steps instead."""
-    from reportpipe import warehouse
+    from reportpipe.warehouse.session import writer
 
-    with warehouse.writer(tmp_path / "warehouse") as w:
+    with writer(tmp_path / "warehouse") as w:
         assert w.con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)

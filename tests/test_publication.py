@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reportpipe import warehouse
 from reportpipe.contracts import sources
 from reportpipe.pipeline import rebuild, refresh_statistics, run
+from reportpipe.warehouse.publication import MONTHS_TABLE, PARQUET, REPORT_DB, ROW_LAYERS, open_published
+from reportpipe.warehouse.session import WORK_DB, published_tables
 from tests.test_analyst_shell import DUCKDB_SHELL
 from tests.test_analysts import parquet_copy
 from tests.test_history import work_orders_file
@@ -21,14 +22,14 @@ from tests.test_history import work_orders_file
 
 def assert_published_as_work(wh: Path) -> None:
     """report.duckdb and the Parquet set hold exactly work.duckdb's published tables."""
-    parquet = wh / warehouse.PARQUET
-    with duckdb.connect(str(wh / warehouse.WORK_DB), read_only=True) as con:
-        tables = warehouse.published_tables(con)
-        con.execute(f"ATTACH '{wh / warehouse.REPORT_DB}' AS report (READ_ONLY)")
+    parquet = wh / PARQUET
+    with duckdb.connect(str(wh / WORK_DB), read_only=True) as con:
+        tables = published_tables(con)
+        con.execute(f"ATTACH '{wh / REPORT_DB}' AS report (READ_ONLY)")
         published = sorted(t for t, in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'report' UNION ALL"
             " SELECT view_name FROM duckdb_views() WHERE database_name = 'report' AND NOT internal").fetchall())
-        assert published == sorted([*tables, warehouse.MONTHS_TABLE])
+        assert published == sorted([*tables, MONTHS_TABLE])
         assert sorted(p.stem for p in parquet.iterdir()) == published
         for t in tables:
             for copy in (f"report.{t}", parquet_copy(parquet, t)):
@@ -43,7 +44,7 @@ def assert_published_as_work(wh: Path) -> None:
 
 def month_files(wh: Path) -> dict[str, int]:
     """Each month file of the current Parquet set, by table/month: its inode (the same for a linked file)."""
-    return {f"{p.parent.name}/{p.stem}": p.stat().st_ino for p in (wh / warehouse.PARQUET).resolve().glob("*/*.parquet")}
+    return {f"{p.parent.name}/{p.stem}": p.stat().st_ino for p in (wh / PARQUET).resolve().glob("*/*.parquet")}
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
     assert_published_as_work(wh)
     again = month_files(wh)
     assert [k for k in again if again[k] != added[k]] == ["fct_work_orders/2024-01", "stg_work_orders/2024-01"]
-    with warehouse.reader(wh) as con:
+    with open_published(wh) as con:
         assert con.execute("SELECT count(*) FROM stg_work_orders WHERE month = DATE '2024-01-01'").fetchone() == (71,)
         assert con.execute("SELECT rows FROM published_months WHERE table_name = 'fct_work_orders'"
                            " AND month = DATE '2024-01-01'").fetchone() == (71,)
@@ -83,10 +84,10 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
     assert sorted(month_files(wh)) == sorted(before)
 
     if DUCKDB_SHELL.exists():  # a report.duckdb changed in place still opens in the long-term-support release
-        shell = subprocess.run([DUCKDB_SHELL, "-readonly", "-csv", "-noheader", wh / warehouse.REPORT_DB,
+        shell = subprocess.run([DUCKDB_SHELL, "-readonly", "-csv", "-noheader", wh / REPORT_DB,
                                 "SELECT count(*) FROM fct_work_orders WHERE month = DATE '2023-12-01'"],
                                capture_output=True, text=True, timeout=60)
-        with warehouse.reader(wh) as con:
+        with open_published(wh) as con:
             expected = con.execute("SELECT count(*) FROM fct_work_orders WHERE month = DATE '2023-12-01'").fetchone()[0]
         assert (shell.returncode, shell.stdout.strip()) == (0, str(expected)), shell.stderr
 
@@ -109,22 +110,22 @@ def test_a_new_personal_data_key_republishes_every_hashed_month(wh, monkeypatch)
     rebuild(wh)
     assert_published_as_work(wh)
     after = month_files(wh)
-    with duckdb.connect(str(wh / warehouse.REPORT_DB), read_only=True) as con:
+    with duckdb.connect(str(wh / REPORT_DB), read_only=True) as con:
         hashed = {t for t, in con.execute("SELECT DISTINCT table_name FROM duckdb_columns()"
                                           " WHERE column_name LIKE '%\\_hash' ESCAPE '\\'").fetchall()}
     assert "stg_petitions" in hashed
     rewritten = {k.split("/")[0] for k in before if after[k] != before[k]}
-    assert rewritten == {t for t in hashed if t.startswith(warehouse.ROW_LAYERS)}
+    assert rewritten == {t for t in hashed if t.startswith(ROW_LAYERS)}
 
 
 def test_a_report_from_before_publication_by_month_is_replaced_whole(wh):
     # As published before: fct_ copied as tables, no published_months.
-    with duckdb.connect(str(wh / warehouse.REPORT_DB)) as con:
-        con.execute(f"DROP TABLE {warehouse.MONTHS_TABLE}")
+    with duckdb.connect(str(wh / REPORT_DB)) as con:
+        con.execute(f"DROP TABLE {MONTHS_TABLE}")
         con.execute("DROP VIEW fct_work_orders")
         con.execute("CREATE TABLE fct_work_orders AS SELECT *, true AS is_handled FROM stg_work_orders LIMIT 3")
         con.execute("DELETE FROM stg_petitions WHERE source_row = 2")
-    parquet = (wh / warehouse.PARQUET).resolve()
+    parquet = (wh / PARQUET).resolve()
     shutil.rmtree(parquet / "stg_petitions")
     with duckdb.connect() as con:
         con.execute(f"COPY (SELECT 1 AS x) TO '{parquet / 'stg_petitions.parquet'}' (FORMAT parquet)")
@@ -134,7 +135,7 @@ def test_a_report_from_before_publication_by_month_is_replaced_whole(wh):
 
 @pytest.mark.parametrize("damage", ["garbage", "empty"])
 def test_an_unreadable_report_is_published_again_from_nothing(wh, damage):
-    report = wh / warehouse.REPORT_DB
+    report = wh / REPORT_DB
     report.write_bytes(b"not a database\n" * 1000 if damage == "garbage" else b"")
     refresh_statistics(wh)
     assert_published_as_work(wh)

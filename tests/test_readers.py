@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pytest
 
-import duckdb
-
+from reportpipe.intake.readers import stage
 from reportpipe.problems import Unreadable
-from reportpipe.readers import stage
 from tests.conftest import write_csv, write_xlsx
 
 HEADER = ["编号", "提出日期", "类别"]

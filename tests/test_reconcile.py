@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from reportpipe import reconcile
 from reportpipe.contracts import figures
 from reportpipe.pipeline import run
+from reportpipe.statistics import reconcile
 from tests.test_pipeline import V1, lit
 
 

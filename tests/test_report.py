@@ -1,4 +1,4 @@
-"""The report-ready outputs (reportpipe.report): workbook, Markdown and DOCX draft, charts.
+"""The report-ready outputs (reportpipe.outputs): workbook, Markdown and DOCX draft, charts.
 
 Expected values always come from report.duckdb itself, never from constants: the
 outputs must show exactly what is published. The demo warehouse is only read (its
@@ -21,9 +21,31 @@ import duckdb
 import openpyxl
 import pytest
 
-from reportpipe import report
 from reportpipe.cli import main
 from reportpipe.contracts import figures as contract_figures
+from reportpipe.outputs.charts import cjk_font
+from reportpipe.outputs.docx import docx_draft
+from reportpipe.outputs.draft import draft, filled, markdown_draft
+from reportpipe.outputs.numbers import (
+    APPROXIMATE,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    PROVISIONAL,
+    REVISED,
+    approximation_rule,
+)
+from reportpipe.outputs.outline import (
+    NO_FIGURES,
+    TemplateError,
+    draft_template,
+    organisation,
+    outline,
+    report_title,
+    template_order,
+)
+from reportpipe.outputs.published import published
+from reportpipe.outputs.reports import publish_reports
+from reportpipe.outputs.workbook import NO_SHEET, sheet_name, workbook
 from reportpipe.settings import PROJECT_DIR, TIMEZONE
 
 YEAR = 2023
@@ -57,7 +79,7 @@ def table_of(ws) -> tuple[int, list[str], list[dict]]:
 
 def shown(value):
     """What a workbook cell must hold for a figure value: the number, or [x] when there is none."""
-    return report.NOT_AVAILABLE if value is None else value
+    return NOT_AVAILABLE if value is None else value
 
 
 def write_with_cli(warehouse: Path, out: Path) -> list[Path]:
@@ -117,16 +139,16 @@ def output(paths: list[Path], suffix: str) -> Path:
 
 
 def section_sheets(wb, figures: dict[str, dict]) -> list:
-    return [wb[report.sheet_name(s)] for s in sorted({f["section"] for f in figures.values()})]
+    return [wb[sheet_name(s)] for s in sorted({f["section"] for f in figures.values()})]
 
 
 def outline_sections() -> list[tuple[str, str, str]]:
     """(part heading, section, section heading) of report_draft.yaml's outline, in order."""
-    return [(p.heading, s.section, s.heading) for p in report.outline() for s in p.sections]
+    return [(p.heading, s.section, s.heading) for p in outline() for s in p.sections]
 
 
 def approximate_multiples() -> dict[str, int]:
-    return {i: m for p in report.outline() for s in p.sections for i, m in s.approximate.items()}
+    return {i: m for p in outline() for s in p.sections for i, m in s.approximate.items()}
 
 
 # ---------------------------------------------------------------- workbook
@@ -142,23 +164,23 @@ def test_the_cli_prints_every_file_it_wrote_without_changing_the_warehouse(demo_
 def test_workbook_has_cover_contents_notes_a_sheet_per_section_monthly_and_community(demo_warehouse, demo_report):
     wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     figures = figures_of(demo_warehouse)
-    sections = {report.sheet_name(f["section"]) for f in figures.values()}
+    sections = {sheet_name(f["section"]) for f in figures.values()}
     assert wb.sheetnames[:3] == ["封面", "目录", "注释"]
     assert wb.sheetnames[-2:] == ["月度", "社区"]
     assert set(wb.sheetnames[3:-2]) == sections and len(wb.sheetnames) == len(sections) + 5
     # The contents list every other sheet, linked to it, and follow the outline: a section of a part
     # that reports figures but has none itself is listed, unlinked, and says so.
     header_row, _, contents = table_of(wb["目录"])
-    assert [r["工作表"] for r in contents if r["工作表"] != report.NO_SHEET] == wb.sheetnames[2:]
+    assert [r["工作表"] for r in contents if r["工作表"] != NO_SHEET] == wb.sheetnames[2:]
     parts_with_figures = {part for part, section, _ in outline_sections() if section in {f["section"] for f in figures.values()}}
     empty = [section for part, section, _ in outline_sections()
              if part in parts_with_figures and section not in {f["section"] for f in figures.values()}]
     assert empty, "the demo's outline has a section without figures (一（三）)"
-    unlinked = [r for r in contents if r["工作表"] == report.NO_SHEET]
+    unlinked = [r for r in contents if r["工作表"] == NO_SHEET]
     assert [re.search(r"\S+（\S+?）", r["表格标题"])[0] for r in unlinked] == empty
-    assert all(r["说明"] == report.NO_FIGURES for r in unlinked)
+    assert all(r["说明"] == NO_FIGURES for r in unlinked)
     for (cell,) in wb["目录"].iter_rows(min_row=header_row + 1, max_col=1):
-        if cell.value == report.NO_SHEET:
+        if cell.value == NO_SHEET:
             assert cell.hyperlink is None
         else:
             assert cell.hyperlink.location == f"'{cell.value}'!A1"
@@ -188,7 +210,7 @@ def test_section_sheets_hold_exactly_the_published_figures_with_their_caliber_an
         assert header[-1] == "指标编号" and header[0] == "指标"
         for row in rows:
             f = figures[row["指标编号"]]
-            assert report.sheet_name(f["section"]) == ws.title
+            assert sheet_name(f["section"]) == ws.title
             assert (row["指标"], row["数值"], row["单位"]) == (f["label"], shown(f["value"]), f["unit"])
             assert isinstance(row["数值"], (int, float))  # numbers stay numbers, markers go elsewhere
             # The 口径 a reader understands: figures.yaml's Chinese prose, not the machine definition.
@@ -205,7 +227,7 @@ def test_one_number_rule_in_the_workbook_and_the_draft(demo_warehouse, demo_repo
     """Tables: integers with separators, rates to one decimal with %; 报告稿写法 is exactly what the draft writes."""
     figures = figures_of(demo_warehouse)
     wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
-    drafted = {figure_id: p.text[start:end] for p in report.draft(report.published(YEAR, demo_warehouse))
+    drafted = {figure_id: p.text[start:end] for p in draft(published(YEAR, demo_warehouse))
                for figure_id, start, end in p.spans}
     checked = set()
     for ws in section_sheets(wb, figures):
@@ -236,7 +258,7 @@ def test_monthly_sheet_holds_the_published_months(demo_warehouse, demo_report):
     for row in rows:
         for m in range(1, 13):
             key = (row["指标编号"], f"{YEAR}-{m:02d}")
-            assert row[f"{m}月"] == (shown(monthly[key]) if key in monthly else report.NOT_AVAILABLE)
+            assert row[f"{m}月"] == (shown(monthly[key]) if key in monthly else NOT_AVAILABLE)
         assert row["全年"] == shown(figures[row["指标编号"]]["value"])
 
 
@@ -270,8 +292,8 @@ def test_provisional_and_revised_figures_are_marked_and_only_they(changed):
     for ws in [*section_sheets(wb, figures), wb["月度"]]:
         for row in table_of(ws)[2]:
             f, marks = figures[row["指标编号"]], row["标注"] or ""
-            assert (report.PROVISIONAL in marks) == f["is_provisional"], (ws.title, f["figure_id"])
-            assert (report.REVISED in marks) == (f["figure_id"] in revised), (ws.title, f["figure_id"])
+            assert (PROVISIONAL in marks) == f["is_provisional"], (ws.title, f["figure_id"])
+            assert (REVISED in marks) == (f["figure_id"] in revised), (ws.title, f["figure_id"])
 
 
 def test_the_demo_year_has_no_markers(demo_report):
@@ -296,13 +318,13 @@ def test_year_over_year_columns_where_the_previous_year_has_data(changed):
     for figure_id, row in rows.items():
         value = figures[figure_id]["value"]
         if figure_id not in previous:
-            assert (row["上年数值"], row["比上年增减"], row["比上年增减（%）"]) == (report.NOT_AVAILABLE,) * 3
+            assert (row["上年数值"], row["比上年增减"], row["比上年增减（%）"]) == (NOT_AVAILABLE,) * 3
             continue
         before = previous[figure_id]
         assert row["上年数值"] == before
         assert row["比上年增减"] == pytest.approx(value - before)
         if figures[figure_id]["unit"] == "%" or before == 0:
-            assert row["比上年增减（%）"] == report.NOT_APPLICABLE
+            assert row["比上年增减（%）"] == NOT_APPLICABLE
         else:
             assert row["比上年增减（%）"] == pytest.approx(100 * (value - before) / before, abs=0.05)
 
@@ -321,7 +343,7 @@ def check_draft(warehouse: Path, paths: list[Path]) -> None:
     figures = figures_of(warehouse)
     revised = revised_ids(warehouse)
     approximate = approximate_multiples()
-    paragraphs = report.draft(report.published(YEAR, warehouse))
+    paragraphs = draft(published(YEAR, warehouse))
     in_file = markdown_sections(output(paths, ".md"))
     found = {}
     for p in paragraphs:
@@ -339,7 +361,7 @@ def check_draft(warehouse: Path, paths: list[Path]) -> None:
             else:
                 assert float(number) == pytest.approx(f["value"], abs=0.05)
                 assert figure_id not in approximate or f["value"] < approximate[figure_id]
-            markers = (report.PROVISIONAL if f["is_provisional"] else "") + (report.REVISED if figure_id in revised else "")
+            markers = (PROVISIONAL if f["is_provisional"] else "") + (REVISED if figure_id in revised else "")
             assert written[len(number) + len(about):] == f["unit"] + markers
             found[figure_id] = found.get(figure_id, 0) + 1
     assert found == {i: 1 for i in figures}  # every figure, once
@@ -352,13 +374,13 @@ def test_every_figure_of_the_markdown_draft_equals_report_figures(demo_warehouse
 def test_provisional_and_revised_figures_are_marked_in_the_draft_and_figures_without_a_sentence_get_one(changed):
     check_draft(changed["warehouse"], changed["paths"])
     text = output(changed["paths"], ".md").read_text(encoding="utf-8")
-    assert report.PROVISIONAL in text and report.REVISED in text and "未写入句子的指标" in text
+    assert PROVISIONAL in text and REVISED in text and "未写入句子的指标" in text
 
 
 def test_the_draft_follows_the_whole_outline_and_says_where_a_section_has_no_figures(demo_warehouse, demo_report):
     text = output(demo_report["paths"], ".md").read_text(encoding="utf-8")
     headings = re.findall(r"^(#{1,3}) (.+)$", text, flags=re.M)
-    assert headings[0] == ("#", report.report_title(YEAR))
+    assert headings[0] == ("#", report_title(YEAR))
     expected, part = [], None
     for part_heading, _, heading in outline_sections():
         if part_heading != part:
@@ -368,12 +390,12 @@ def test_the_draft_follows_the_whole_outline_and_says_where_a_section_has_no_fig
     assert headings[1:] == expected
     # No holes: each part numbers its sections （一）, （二）, … without a gap, as the report does.
     numerals = "一二三四五六七八九十"
-    for p in report.outline():
+    for p in outline():
         assert [s.heading[1:s.heading.index("）")] for s in p.sections] == list(numerals[:len(p.sections)]), p.part
     sections_with_figures = {f["section"] for f in figures_of(demo_warehouse).values()}
     paragraphs = markdown_sections(output(demo_report["paths"], ".md"))
     for _, section, heading in outline_sections():
-        assert (paragraphs[heading] == report.NO_FIGURES) == (section not in sections_with_figures), section
+        assert (paragraphs[heading] == NO_FIGURES) == (section not in sections_with_figures), section
 
 
 def test_the_draft_writes_the_reports_approximate_figures_as_the_2023_report_printed_them(demo_warehouse):
@@ -382,31 +404,31 @@ def test_the_draft_writes_the_reports_approximate_figures_as_the_2023_report_pri
     with (PROJECT_DIR / "reference" / "figures_2023.csv").open(encoding="utf-8") as f:
         reference = {r["figure_id"]: r for r in csv.DictReader(f)}
     approximate = approximate_multiples()
-    assert set(approximate) == {i for i, r in reference.items() if r["approx"] == report.APPROXIMATE}
-    drafted = {i: p.text[s:e] for p in report.draft(report.published(YEAR, demo_warehouse)) for i, s, e in p.spans}
+    assert set(approximate) == {i for i, r in reference.items() if r["approx"] == APPROXIMATE}
+    drafted = {i: p.text[s:e] for p in draft(published(YEAR, demo_warehouse)) for i, s, e in p.spans}
     for figure_id in approximate:
         ref = reference[figure_id]
-        assert drafted[figure_id] == f"{ref['value']}{report.APPROXIMATE}{ref['unit']}", figure_id
+        assert drafted[figure_id] == f"{ref['value']}{APPROXIMATE}{ref['unit']}", figure_id
 
 
 def test_the_workbook_notes_state_the_rounding_rule_of_every_approximate_figure(demo_warehouse, demo_report):
     wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
-    (note,) = [r["说明"] for r in table_of(wb["注释"])[2] if r["标注或栏目"] == report.APPROXIMATE]
+    (note,) = [r["说明"] for r in table_of(wb["注释"])[2] if r["标注或栏目"] == APPROXIMATE]
     figures = figures_of(demo_warehouse)
     for figure_id, multiple in approximate_multiples().items():
-        assert f"{figures[figure_id]['label']}（{report.approximation_rule(multiple)}）" in note
+        assert f"{figures[figure_id]['label']}（{approximation_rule(multiple)}）" in note
 
 
 def test_the_template_names_every_figure_with_a_sentence(demo_warehouse):
     # A figure without a sentence still appears (as a plain fallback), but the report's sentences should name all.
-    assert set(figures_of(demo_warehouse)) <= set(report.template_order())
+    assert set(figures_of(demo_warehouse)) <= set(template_order())
 
 
 def test_a_template_naming_a_figure_of_another_section_is_refused(demo_warehouse):
-    pub = report.published(YEAR, demo_warehouse)
+    pub = published(YEAR, demo_warehouse)
     other = next(f for f in pub.figures if f.section != pub.figures[0].section)
-    with pytest.raises(report.TemplateError, match=other.figure_id):
-        report.filled(f"共{{{other.figure_id}}}。", pub, pub.figures[0].section)
+    with pytest.raises(TemplateError, match=other.figure_id):
+        filled(f"共{{{other.figure_id}}}。", pub, pub.figures[0].section)
 
 
 def test_docx_has_the_paragraphs_of_the_markdown(demo_report):
@@ -455,7 +477,7 @@ def test_docx_is_a_gb_t_9704_document(demo_report):
         # Word 2010 would take the default template's blue headings from stylesWithEffects.xml.
         assert "word/stylesWithEffects.xml" not in package.namelist()
         assert document.paragraphs[0].style.name == "Title"
-    assert document.paragraphs[0].text == report.report_title(YEAR)  # no line to delete above the text
+    assert document.paragraphs[0].text == report_title(YEAR)  # no line to delete above the text
 
 
 # ---------------------------------------------------------------- provenance and reproducibility
@@ -474,7 +496,7 @@ def test_outputs_show_the_publication_time_and_are_stamped_with_it(changed):
     properties = docx.Document(str(output(changed["paths"], ".docx"))).core_properties
     assert properties.created == properties.modified == PUBLISHED_AT
     assert properties.identifier == "ab" * 32 and stamp in properties.comments
-    assert properties.author == report.organisation()["producer"]
+    assert properties.author == organisation()["producer"]
     for suffix in (".docx", ".xlsx"):
         with zipfile.ZipFile(output(changed["paths"], suffix)) as package:
             assert {i.date_time for i in package.infolist()} == {shown_time.timetuple()[:6]}
@@ -493,16 +515,16 @@ def test_the_organisation_comes_from_its_config_file(demo_warehouse, tmp_path, m
     config = tmp_path / "organisation.yaml"
     config.write_text('name: 东华门街道\ntitle: "{name}{year}年法治政府建设情况报告"\n'
                       "producer: 东华门街道司法所\ncontact: 东华门街道司法所（电话 12345）\n", encoding="utf-8")
-    monkeypatch.setattr(report, "ORGANISATION", config)
-    report.organisation.cache_clear()
+    monkeypatch.setattr("reportpipe.outputs.outline.ORGANISATION", config)
+    organisation.cache_clear()
     try:
-        pub = report.published(YEAR, demo_warehouse)
-        paragraphs = report.draft(pub)
-        md = report.markdown_draft(pub, paragraphs, tmp_path / "draft.md").read_text(encoding="utf-8")
-        xlsx = report.workbook(pub, tmp_path / "book.xlsx")
-        docx_path = report.docx_draft(pub, paragraphs, tmp_path / "draft.docx")
+        pub = published(YEAR, demo_warehouse)
+        paragraphs = draft(pub)
+        md = markdown_draft(pub, paragraphs, tmp_path / "draft.md").read_text(encoding="utf-8")
+        xlsx = workbook(pub, tmp_path / "book.xlsx")
+        docx_path = docx_draft(pub, paragraphs, tmp_path / "draft.docx")
     finally:
-        report.organisation.cache_clear()
+        organisation.cache_clear()
     import docx
 
     cover = [c.value for (c,) in openpyxl.load_workbook(xlsx)["封面"].iter_rows(max_col=1)]
@@ -522,9 +544,9 @@ def test_charts_are_pngs_in_the_cjk_font(demo_report, demo_warehouse):
     from matplotlib.ft2font import FT2Font
 
     charts = [p for p in demo_report["paths"] if p.suffix == ".png"]
-    assert len(charts) == len(report.draft_template()["charts"])
+    assert len(charts) == len(draft_template()["charts"])
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in charts)
-    found = font_manager.findfont(font_manager.FontProperties(family=report.cjk_font()), fallback_to_default=False)
+    found = font_manager.findfont(font_manager.FontProperties(family=cjk_font()), fallback_to_default=False)
     import pylopdf_fonts_zh_cn
 
     assert Path(found) == pylopdf_fonts_zh_cn.sans_path() and "DejaVu" not in found
@@ -532,7 +554,7 @@ def test_charts_are_pngs_in_the_cjk_font(demo_report, demo_warehouse):
     assert demo_report["missing_glyphs"] == []
     charmap = FT2Font(found).get_charmap()
     text = "".join(f["label"] + f["unit"] for f in figures_of(demo_warehouse).values())
-    text += "".join(c["title"] for c in report.draft_template()["charts"]) + "年月单位来源全按"
+    text += "".join(c["title"] for c in draft_template()["charts"]) + "年月单位来源全按"
     assert [c for c in set(text) if ord(c) not in charmap] == []
 
 
@@ -547,11 +569,11 @@ def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_p
     warehouse.mkdir()
     shutil.copy(changed["warehouse"] / "report.duckdb", warehouse / "report.duckdb")
     (warehouse / "reports" / ".2023.building").mkdir(parents=True)  # as a killed run leaves it
-    first = report.publish_reports(warehouse)
+    first = publish_reports(warehouse)
     with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY 1").fetchall()]
     assert first == [warehouse / "reports" / str(y) for y in years] and len(years) == 2
     names = sorted(p.name for p in first[-1].iterdir())
-    assert report.publish_reports(warehouse) == first
+    assert publish_reports(warehouse) == first
     assert sorted(p.name for p in first[-1].iterdir()) == names
     assert sorted(p.name for p in (warehouse / "reports").iterdir()) == [str(y) for y in years]

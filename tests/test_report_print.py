@@ -18,7 +18,7 @@ import unicodedata
 import openpyxl
 import pytest
 
-from reportpipe import report
+from reportpipe.outputs.docx import CHARS, LINES
 from tests import office
 from tests.test_report import figures_of, output, table_of
 
@@ -56,9 +56,9 @@ def test_the_draft_prints_on_a4_with_22_lines_of_28_characters_and_numbered_page
         assert re.fullmatch(rf"—\s*{number}\s*—", lines[-1].strip()), (number, lines[-1])
         body_lines.append(len(lines) - 1)
         widths += [width_in_characters(line) for line in lines[:-1]]
-    assert max(body_lines) == report.LINES and all(n <= report.LINES for n in body_lines[:-1])
+    assert max(body_lines) == LINES and all(n <= LINES for n in body_lines[:-1])
     # Lines hold up to 28 characters: none more, and a typical full line close to it.
-    assert max(widths) <= report.CHARS and statistics.median(w for w in widths if w > 20) >= report.CHARS - 3
+    assert max(widths) <= CHARS and statistics.median(w for w in widths if w > 20) >= CHARS - 3
 
 
 def book_pages(printed) -> dict[str, list[str]]:

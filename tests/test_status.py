@@ -15,8 +15,8 @@ import pytest
 
 from reportpipe.cli import main
 from reportpipe.contracts import sources
-from reportpipe.history import due_date
-from reportpipe.status import year_status
+from reportpipe.statistics.history import due_date
+from reportpipe.statistics.status import year_status
 from tests.conftest import write_csv
 from tests.test_history import WORK_ORDERS, YEAR, anomaly, published, scenario, work_orders_file
 

@@ -1,7 +1,7 @@
 """A source's contract is the single source of truth: its committed suite may not drift from it.
 
 The structural half of expectations/suites/<s>.json is generated from transforms/<s>/source.yaml
-(reportpipe.suites); the hand-written business rules carry their rule in words (meta.rule).
+(reportpipe.validation.suites); the hand-written business rules carry their rule in words (meta.rule).
 """
 
 from __future__ import annotations

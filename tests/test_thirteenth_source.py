@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from reportpipe.contracts import Source
-from reportpipe.demo import from_contract
+from reportpipe.demo.inbox import from_contract
 from tests.project import copy_project, environment, reportpipe
 
 NEW = "legal_consultations"

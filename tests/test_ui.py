@@ -19,8 +19,8 @@ import pytest
 from lxml import html
 
 from reportpipe.contracts import figures
-from reportpipe.report import PROVISIONAL, figure_text
-from reportpipe.status import year_status
+from reportpipe.outputs.numbers import PROVISIONAL, figure_text
+from reportpipe.statistics.status import year_status
 from reportpipe.ui.app import data_docs_link
 from tests.api_server import ApiServer
 from tests.browser import driver

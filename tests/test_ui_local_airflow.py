@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from reportpipe.airflow_config import write
+from reportpipe.orchestration.airflow_config import write
 from reportpipe.settings import PROJECT_DIR
 
 SETTINGS = [("core", "dags_folder"), ("core", "load_examples"), ("core", "default_timezone"), ("core", "executor"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from reportpipe import readers, warehouse
 from reportpipe.contracts import sources
-from reportpipe.gx_expectations import ID_CHECK_CHARS, ID_WEIGHTS, valid_id_numbers
-from reportpipe.inbox import classify
+from reportpipe.intake import readers
+from reportpipe.intake.inbox import classify
 from reportpipe.pipeline import check
+from reportpipe.validation.expectations import valid_id_numbers
+from reportpipe.warehouse.session import ensure_source_tables
 from tests.conftest import write_csv
 
 MONTH = "202303"
@@ -19,7 +20,7 @@ def scratch_connection(source) -> duckdb.DuckDBPyConnection:
     """What `reportpipe validate` checks a file in: an empty warehouse and a scratch database, in memory."""
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS scratch")
-    warehouse.ensure_source_tables(con, source)
+    ensure_source_tables(con, source)
     return con
 
 
@@ -124,18 +125,22 @@ def test_personal_values_are_masked_in_problems(demo_inbox, tmp_path):
     assert phone not in str(checked.result.to_json_dict())
 
 
-def reference_check_char(first17: str) -> str:
-    """GB 11643-1999, written out independently of the expectation's vectorised version."""
-    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+# Valid numbers worked out by hand from GB 11643-1999 (the first is the standard's own example).
+VALID_ID_NUMBERS = ["11010519491231002X", "110101199003071233", "44030419851215002X", "130102197701010017"]
 
 
 def test_id_number_expectation_checks_the_gb11643_character():
     import pandas as pd
 
-    bases = ["11010119900307123", "44030419851215002", "13010219770101001"]
-    good = [b + reference_check_char(b) for b in bases]
-    wrong = [b + ("0" if reference_check_char(b) != "0" else "1") for b in bases]
+    good = VALID_ID_NUMBERS
+    wrong = [g[:17] + ("0" if g[17] != "0" else "1") for g in good]
     lower_x = [g.lower() for g in good if g.endswith("X")]
     odd = ["1101011990030712", "11010119900307123Y", "1101011990030712３4", ""]
     values = pd.Series(good + wrong + lower_x + odd)
-    assert list(valid_id_numbers(values)) == [True] * 3 + [False] * 3 + [True] * len(lower_x) + [False] * 4
+    assert list(valid_id_numbers(values)) == [True] * 4 + [False] * 4 + [True] * len(lower_x) + [False] * 4
+
+
+def test_the_demo_and_the_expectation_share_one_check_character_rule():
+    from reportpipe.validation.id_numbers import check_character
+
+    assert [check_character(n[:17]) for n in VALID_ID_NUMBERS] == [n[17] for n in VALID_ID_NUMBERS]

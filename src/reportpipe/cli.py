@@ -35,9 +35,10 @@ class Terminal:
 
 
 def _figures_table(warehouse_dir: Path, year: int | None) -> str:
-    from reportpipe.warehouse import reader
+    from reportpipe.statistics.explain import number_text
+    from reportpipe.warehouse.publication import open_published
 
-    with reader(warehouse_dir) as con:
+    with open_published(warehouse_dir) as con:
         rows = con.execute(
             "SELECT year, figure_id, label, value, unit, is_provisional FROM report_figures"
             " WHERE ? IS NULL OR year = ? ORDER BY year, source_id, figure_id",
@@ -45,8 +46,7 @@ def _figures_table(warehouse_dir: Path, year: int | None) -> str:
         ).fetchall()
     lines = [f"{'year':<5} {'figure_id':<30} {'value':>10} {'unit':<4} label"]
     for y, figure_id, label, value, unit, provisional in rows:
-        shown = "—" if value is None else f"{value:g}"
-        lines.append(f"{y:<5} {figure_id:<30} {shown:>10} {unit:<4} {label}{' [p]' if provisional else ''}")
+        lines.append(f"{y:<5} {figure_id:<30} {number_text(value):>10} {unit:<4} {label}{' [p]' if provisional else ''}")
     return "\n".join(lines)
 
 
@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_flags(warehouse_dir: Path) -> None:
     """Months that loaded but that their history flagged: their figures stay provisional until accepted."""
-    from reportpipe.history import open_flags
+    from reportpipe.statistics.history import open_flags
 
     flags = sorted(open_flags(warehouse_dir))
     if flags:
@@ -89,30 +89,31 @@ def cmd_figures(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     import duckdb
 
-    from reportpipe import warehouse
     from reportpipe.contracts import sources
-    from reportpipe.inbox import Export, classify
+    from reportpipe.intake.inbox import Export, classify
     from reportpipe.pipeline import check
-    from reportpipe.problems import shown
-    from reportpipe.sql import literal
+    from reportpipe.untrusted import printable
+    from reportpipe.warehouse.publication import REPORT_DB
+    from reportpipe.warehouse.session import configured, ensure_source_tables
+    from reportpipe.warehouse.sql import literal
 
     found = [classify(args.file, s) for s in sources().values()]
     export = next((e for e in found if isinstance(e, Export)), None)
     if export is None:
-        print(f"reportpipe: {shown(args.file.name)} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)",
+        print(f"reportpipe: {printable(args.file.name)} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)",
               file=sys.stderr)
         return 2
     source = sources()[export.source_id]
-    con = warehouse.configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
+    con = configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
     con.execute("ATTACH ':memory:' AS scratch")
-    published, stg = args.warehouse / warehouse.REPORT_DB, f"stg_{source.source_id}"
+    published, stg = args.warehouse / REPORT_DB, f"stg_{source.source_id}"
     if published.exists():  # ids of other months, as last published
         con.execute(f"ATTACH {literal(str(published))} AS published (READ_ONLY)")
     if con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = 'published' AND table_name = ?", [stg]).fetchall():
         con.execute(f"CREATE VIEW {stg} AS SELECT * FROM published.{stg}")
     else:
-        warehouse.ensure_source_tables(con, source)
-    print(f"{shown(export.name)}: {source.title} ({source.source_id}) {export.period} v{export.version}")
+        ensure_source_tables(con, source)
+    print(f"{printable(export.name)}: {source.title} ({source.source_id}) {export.period} v{export.version}")
     rows, checked = check(con, args.warehouse, source, export)
     if rows is not None:
         print(f"{rows:,} rows")
@@ -128,12 +129,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from reportpipe.status import render, year_status
-    from reportpipe.warehouse import reader
+    from reportpipe.statistics.status import render, year_status
+    from reportpipe.warehouse.publication import open_published
 
     # By default the year of last month: in January, December's export is the one coming due.
     year = args.year or (dt.date.today().replace(day=1) - dt.timedelta(days=1)).year
-    with reader(args.warehouse) as con:
+    with open_published(args.warehouse) as con:
         status = year_status(con, year)
     print(json.dumps(status.as_json(), ensure_ascii=False, indent=2) if args.json else render(status))
     return 1 if status.attention else 0
@@ -151,9 +152,10 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_revisions(args: argparse.Namespace) -> int:
-    from reportpipe.warehouse import reader
+    from reportpipe.statistics.explain import number_text
+    from reportpipe.warehouse.publication import open_published
 
-    with reader(args.warehouse) as con:
+    with open_published(args.warehouse) as con:
         rows = con.execute(
             "SELECT revised_at, figure_id, old_value, new_value, caused_by FROM figure_revisions"
             " WHERE year = ? ORDER BY revised_at, figure_id",
@@ -162,13 +164,13 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no published figure of {args.year} has been revised")
     for revised_at, figure_id, old, new, caused_by in rows:
-        shown = lambda v: "—" if v is None else f"{v:g}"  # noqa: E731
-        print(f"{revised_at:%Y-%m-%d %H:%M}  {figure_id:<30} {shown(old):>8} → {shown(new):<8} {caused_by}")
+        print(f"{revised_at:%Y-%m-%d %H:%M}  {figure_id:<30} {number_text(old):>8} → {number_text(new):<8} {caused_by}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reportpipe.report import TemplateError, write_report
+    from reportpipe.outputs.outline import TemplateError
+    from reportpipe.outputs.reports import write_report
 
     try:
         written = write_report(args.year, args.out, args.warehouse)
@@ -181,9 +183,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
-    from reportpipe.warehouse import reader
+    from reportpipe.warehouse.publication import open_published
 
-    with reader(args.warehouse) as con:
+    with open_published(args.warehouse) as con:
         tables = dict(con.execute(
             "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() UNION ALL"
             " SELECT view_name, comment FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
@@ -213,8 +215,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     import difflib
 
     from reportpipe.contracts import figures
-    from reportpipe.figures import explain, write_contributing_rows
-    from reportpipe.warehouse import reader
+    from reportpipe.statistics.explain import explain, write_contributing_rows
+    from reportpipe.warehouse.publication import open_published
 
     known = {f.figure_id: f for f in figures()}
     if args.figure_id not in known:
@@ -223,7 +225,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"reportpipe: no figure {args.figure_id!r}: {hint}", file=sys.stderr)
         return 2
     figure = known[args.figure_id]
-    with reader(args.warehouse) as con:
+    with open_published(args.warehouse) as con:
         try:
             explanation = explain(con, figure, args.year)
         except LookupError as e:
@@ -247,9 +249,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from reportpipe import models
     from reportpipe.contracts import figures, sources
-    from reportpipe.figures import figure_sql
+    from reportpipe.statistics.figures import figure_sql
+    from reportpipe.warehouse import models
 
     known = {f"stg_{s}": models.stg_model(src) for s, src in sources().items()}
     known |= {f"fct_{s}": models.fct_model(src) for s, src in sources().items()}
@@ -262,8 +264,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_suites(args: argparse.Namespace) -> int:
-    from reportpipe import suites
     from reportpipe.contracts import sources
+    from reportpipe.validation import suites
 
     drifted = {s: suites.drift(src) for s, src in sources().items()}
     if args.write:
@@ -283,7 +285,7 @@ def cmd_suites(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
-    from reportpipe.demo import write_inbox
+    from reportpipe.demo.inbox import write_inbox
 
     files = write_inbox(args.inbox, args.year)
     print(f"wrote {len(files)} demo exports for {args.year} to {args.inbox}")
@@ -291,10 +293,12 @@ def cmd_demo_inbox(args: argparse.Namespace) -> int:
 
 
 def _month(text: str) -> dt.date:
+    from reportpipe.months import parse_month
+
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM") from None
+        return parse_month(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -353,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from reportpipe.contracts import ContractError
-    from reportpipe.reconcile import ReconciliationError
+    from reportpipe.statistics.reconcile import ReconciliationError
 
     try:
         if getattr(args, "inbox", 0) is None:
@@ -368,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reportpipe: {e}", file=sys.stderr)
         return 2
     except Exception as e:
-        from reportpipe.warehouse import WarehouseError
+        from reportpipe.warehouse.session import WarehouseError
 
         if isinstance(e, WarehouseError):
             print(f"reportpipe: {e}", file=sys.stderr)

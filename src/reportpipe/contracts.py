@@ -4,8 +4,8 @@ Each source folder holds `source.yaml` (file prefix, columns with their English 
 types, required cells, value sets, personal data, meanings and units, history checks),
 `figures.yaml` (the report figures it feeds) and optionally `fct_<source_id>.sql` (its
 business table). A contract is the single source of truth of a source's shape: the
-staging models (reportpipe.models) and the structural half of its Great Expectations
-suite (reportpipe.suites) are generated from it. Adding an export means adding a folder.
+staging models (reportpipe.warehouse.models) and the structural half of its Great Expectations
+suite (reportpipe.validation.suites) are generated from it. Adding an export means adding a folder.
 
 Names from a contract are pasted into SQL, so they are checked when it is loaded: a
 broken file is one ContractError naming the file and the field.
@@ -25,6 +25,8 @@ from reportpipe.settings import TRANSFORMS_DIR
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 ColumnType = Literal["text", "integer", "number", "date", "datetime", "yesno"]
+# SPEC: "Text cells may carry leading or trailing spaces, and full-width spaces": what trimming removes.
+BLANKS = " \t\r\n\u3000\u00a0\ufeff"
 VALUE_SETS = "value_sets.yaml"  # named value sets shared by several contracts (e.g. the communities)
 
 
@@ -43,7 +45,9 @@ class Column(_Strict):
     key: bool = False
     required: bool = False  # every record has a value (the key always does)
     values: tuple[str, ...] | None = None  # the allowed values, when the contract lists them
-    pii: bool | str = False  # personal data: always (true), or under a SQL condition over the typed columns
+    # Personal data: None (not personal), "true" (always; `pii: true` in YAML) or the SQL condition over
+    # the typed columns under which a value is personal.
+    pii: str | None = None
     description: str = ""  # its meaning in English, for the data dictionary
     unit: str | None = None
 
@@ -54,16 +58,16 @@ class Column(_Strict):
             raise ValueError("a delivered column name has no surrounding spaces, quotes or control characters")
         return name
 
+    @field_validator("pii", mode="before")
+    @classmethod
+    def _pii_condition(cls, pii: bool | str | None) -> str | None:
+        if pii is True:
+            return "true"
+        return pii or None
+
     @property
     def is_required(self) -> bool:
         return self.required or self.key
-
-    @property
-    def personal(self) -> str | None:
-        """None, 'true' (always personal) or the SQL condition under which the value is personal."""
-        if self.pii is True:
-            return "true"
-        return self.pii or None
 
 
 class Volume(_Strict):

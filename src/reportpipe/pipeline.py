@@ -24,13 +24,22 @@ from pathlib import Path
 
 import duckdb
 
-from reportpipe import history, models, readers, revisions, settings, validation, warehouse
+from reportpipe import settings
 from reportpipe.contracts import Source, sources
-from reportpipe.figures import build_report_tables
-from reportpipe.inbox import Export, Stray, classify, scan, sha256
-from reportpipe.problems import FILE, FORMAT, VERSION, Problem, RejectedExport, Unreadable, shown
-from reportpipe.reconcile import reconcile
-from reportpipe.sql import quote
+from reportpipe.intake import readers
+from reportpipe.intake.inbox import Export, Stray, classify, scan, sha256
+from reportpipe.problems import FILE, FORMAT, VERSION, Problem, RejectedExport, Unreadable
+from reportpipe.statistics import history, revisions
+from reportpipe.statistics.figures import build_report_tables
+from reportpipe.statistics.reconcile import reconcile
+from reportpipe.untrusted import printable
+from reportpipe.validation import validator
+from reportpipe.validation.data_docs import build_data_docs
+from reportpipe.warehouse import models
+from reportpipe.warehouse.personal import use_pii_key
+from reportpipe.warehouse.publication import publish
+from reportpipe.warehouse.session import Writer, ensure_source_tables, is_disk_full, transaction, writer
+from reportpipe.warehouse.sql import quote
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_LINES = 50
@@ -56,7 +65,7 @@ class FileOutcome:
 
     def describe(self) -> str:
         e = self.export
-        text = f"{e.source_id} {e.period} v{e.version} {shown(e.name)}: {self.status}"
+        text = f"{e.source_id} {e.period} v{e.version} {printable(e.name)}: {self.status}"
         if self.rows is not None:
             text += f" ({self.rows:,} rows)"
         if self.problems:
@@ -95,7 +104,7 @@ def _log(con: duckdb.DuckDBPyConnection, export: Export, digest: str, status: st
 
 
 def _record_validation(con: duckdb.DuckDBPyConnection, export: Export, digest: str, rows: int | None,
-                       checked: validation.Validation) -> None:
+                       checked: validator.Validation) -> None:
     if not checked.expectations:  # the file could not be read: no expectation ran
         return
     con.executemany(
@@ -107,47 +116,47 @@ def _record_validation(con: duckdb.DuckDBPyConnection, export: Export, digest: s
 
 
 def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, export: Export,
-          progress: Progress | None = None) -> tuple[int | None, validation.Validation]:
+          progress: Progress | None = None) -> tuple[int | None, validator.Validation]:
     """Stage the file in the (empty) scratch database, type it once (scratch.typed) and validate that.
 
     Faults of the file become problems; faults of the warehouse (disk, memory) propagate.
     """
     progress = progress or Progress()
     if export.refused:  # named like an export, but not a regular file inside the inbox: never read
-        return None, validation.Validation(success=False, problems=[Problem(export.name, None, None, FILE, export.refused)])
+        return None, validator.Validation(success=False, problems=[Problem(export.name, None, None, FILE, export.refused)])
     started = time.monotonic()
-    progress.step(f"reading {shown(export.name)} …")
+    progress.step(f"reading {printable(export.name)} …")
     try:
         staged = readers.stage(con, export.path, export.name)
         read_s = time.monotonic() - started
-        progress.step(f"typing {staged.rows:,} rows of {shown(export.name)} …")
+        progress.step(f"typing {staged.rows:,} rows of {printable(export.name)} …")
         con.execute(models.validation_sql(source, staged.header, export.period))
         typed_at = time.monotonic()
-        progress.step(f"validating {staged.rows:,} rows of {shown(export.name)} …")
-        checked = validation.validate(con, warehouse_dir, source, export.name, export.month, staged.header)
+        progress.step(f"validating {staged.rows:,} rows of {printable(export.name)} …")
+        checked = validator.validate(con, warehouse_dir, source, export.name, export.month, staged.header)
     except Unreadable as e:
-        return None, validation.Validation(success=False, problems=e.problems)
+        return None, validator.Validation(success=False, problems=e.problems)
     except (duckdb.IOException, duckdb.OutOfMemoryException, MemoryError, OSError):
         raise
     except Exception as e:  # the file made a reader or the engine fail: its fault, and only its
-        if warehouse.is_disk_full(e):
+        if is_disk_full(e):
             raise
         log.exception("reading or validating %s failed", export.path)
         problem = Problem(export.name, None, None, FORMAT, f"cannot be read or validated ({type(e).__name__}: "
                                                            f"{str(e).splitlines()[0] if str(e) else ''})")
-        return None, validation.Validation(success=False, problems=[problem])
+        return None, validator.Validation(success=False, problems=[problem])
     if staged.rows >= BIG_FILE_ROWS:
-        progress.line(f"{shown(export.name)}: read {staged.rows:,} rows in {read_s:.1f} s, typed in "
+        progress.line(f"{printable(export.name)}: read {staged.rows:,} rows in {read_s:.1f} s, typed in "
                       f"{typed_at - started - read_s:.1f} s, validated {len(checked.expectations)} expectations in "
                       f"{time.monotonic() - typed_at:.1f} s")
     return staged.rows, checked
 
 
-def _replace_month(w: warehouse.Writer, source: Source, export: Export, digest: str, rows: int,
-                   checked: validation.Validation) -> None:
+def _replace_month(w: Writer, source: Source, export: Export, digest: str, rows: int,
+                   checked: validator.Validation) -> None:
     """The month's rows from the validated file, in one transaction: all of them or none."""
     con, sid = w.con, source.source_id
-    with warehouse.transaction(con):
+    with transaction(con):
         file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
         con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
         delivered = ", ".join(quote(c.name) for c in source.columns)
@@ -164,25 +173,25 @@ def _replace_month(w: warehouse.Writer, source: Source, export: Export, digest: 
         history.check_month(con, source, export.month)
 
 
-def _load(w: warehouse.Writer, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
+def _load(w: Writer, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
     w.fresh_scratch()
     rows, checked = check(w.con, w.folder, source, export, progress)
     evidence = None
     if checked.result is not None:
-        evidence = validation.store(checked, source, w.folder, export.name, export.month, digest)
+        evidence = validator.store(checked, source, w.folder, export.name, export.month, digest)
     if not checked.success:
         _record_validation(w.con, export, digest, rows, checked)
         _log(w.con, export, digest, "rejected", rows, "\n".join(map(str, checked.problems[:MAX_MESSAGE_LINES])))
         return FileOutcome(export, "rejected", rows, checked.problems, evidence)
-    progress.step(f"loading {rows:,} rows of {shown(export.name)} …")
+    progress.step(f"loading {rows:,} rows of {printable(export.name)} …")
     _replace_month(w, source, export, digest, rows, checked)
     return FileOutcome(export, "loaded", rows, evidence=evidence)
 
 
-def decide_month(w: warehouse.Writer, source: Source, exports: list[Export], progress: Progress) -> list[FileOutcome]:
+def decide_month(w: Writer, source: Source, exports: list[Export], progress: Progress) -> list[FileOutcome]:
     """Load the highest valid version of one source-month, unless it is loaded already."""
     con = w.con
-    warehouse.ensure_source_tables(con, source)
+    ensure_source_tables(con, source)
     current = con.execute("SELECT version, sha256 FROM loaded_months WHERE source_id = ? AND month = ?",
                           [source.source_id, exports[0].month]).fetchall()
     current = current[0] if current else None
@@ -238,8 +247,8 @@ def ingest_month(source_id: str, month: dt.date, paths: list[Path], warehouse_di
     exports = [e for e in (classify(Path(p), source) for p in paths) if isinstance(e, Export) and e.month == month]
     if not exports:
         return []
-    with warehouse.writer(warehouse_dir, wait_s, on_wait=progress.line) as w:
-        w.use_pii_key()  # before any work: without it nothing can load
+    with writer(warehouse_dir, wait_s, on_wait=progress.line) as w:
+        use_pii_key(w.con)  # before any work: without it nothing can load
         outcomes = decide_month(w, source, exports, progress)
     for o in outcomes:
         log.info(o.describe())
@@ -254,20 +263,20 @@ def refresh_statistics(warehouse_dir: Path | None = None, on_wait: Callable[[str
                        wait_s: float = 3600) -> Path:
     """Rebuild the business and report tables and publish report.duckdb; its path."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
-    with warehouse.writer(warehouse_dir, wait_s, on_wait=on_wait) as w:
+    with writer(warehouse_dir, wait_s, on_wait=on_wait) as w:
         return _refresh(w)
 
 
-def _refresh(w: warehouse.Writer) -> Path:
+def _refresh(w: Writer) -> Path:
     con = w.con
     for source in sources().values():
-        warehouse.ensure_source_tables(con, source)
-    with warehouse.transaction(con):  # on failure the last good build stays, and so does the published file
+        ensure_source_tables(con, source)
+    with transaction(con):  # on failure the last good build stays, and so does the published file
         revisions.previous_figures(con)
         build_report_tables(con)
         revisions.record(con)
         reconcile(con)
-    return warehouse.publish(con, w.folder)
+    return publish(con, w.folder)
 
 
 def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> RunReport:
@@ -294,7 +303,7 @@ def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> R
         report.outcomes += outcomes
     progress.step("building and publishing the report tables …")
     refresh_statistics(warehouse_dir, on_wait=progress.line)
-    report.data_docs = validation.build_data_docs(warehouse_dir)
+    report.data_docs = build_data_docs(warehouse_dir)
     return report
 
 
@@ -302,11 +311,11 @@ def rebuild(warehouse_dir: Path | None = None, progress: Progress | None = None)
     """Rebuild every stg_ table from raw_ (typing rules and the personal-data key of today), then publish."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
     progress = progress or Progress()
-    with warehouse.writer(warehouse_dir, on_wait=progress.line) as w:
-        w.use_pii_key()
-        with warehouse.transaction(w.con):
+    with writer(warehouse_dir, on_wait=progress.line) as w:
+        use_pii_key(w.con)
+        with transaction(w.con):
             for source in sources().values():
-                warehouse.ensure_source_tables(w.con, source)
+                ensure_source_tables(w.con, source)
                 progress.step(f"rebuilding stg_{source.source_id} …")
                 w.con.execute(f"DELETE FROM stg_{source.source_id}")
                 w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source)}")
@@ -318,7 +327,7 @@ def accept(warehouse_dir: Path, source_id: str, month: dt.date, note: str,
     """Accept the history flags of a loaded month (checked with the sending office), then publish; the flags."""
     if source_id not in sources():
         raise LookupError(f"no source {source_id!r}: the sources are {', '.join(sources())}")
-    with warehouse.writer(Path(warehouse_dir), on_wait=on_wait) as w:
+    with writer(Path(warehouse_dir), on_wait=on_wait) as w:
         flags = w.con.execute(
             "SELECT file_id, string_agg(reason, '; ' ORDER BY subject NULLS FIRST) FROM month_checks c"
             " JOIN loaded_months l USING (source_id, month, file_id)"

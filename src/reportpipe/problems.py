@@ -7,15 +7,16 @@ a message. `RejectedExport` carries them out of the pipeline, to the CLI and to 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
+
+from reportpipe.untrusted import printable
 
 # The kinds of problem. File level: the file could not be read as an export.
 FILE = "file"  # not a regular file inside the inbox, or too large
 ENCODING = "encoding"  # not UTF-8, UTF-8 with BOM or GB18030, or bytes invalid in its encoding
 FORMAT = "format"  # CSV/XLSX structure: header, malformed rows, zip safety, oversized cells
 VERSION = "version"  # two different files claim the same month and version
-# From the suite's structural half, generated from the contract (reportpipe.suites).
+# From the suite's structural half, generated from the contract (reportpipe.validation.suites).
 COLUMNS = "columns"
 REQUIRED = "required"
 TYPE = "type"
@@ -25,25 +26,6 @@ LOADED_BEFORE = "loaded_before"
 MONTH = "month"
 # From the suite's hand-written half: cross-column conditions, ranges, formats.
 RULE = "rule"
-
-
-def shown(name: str) -> str:
-    """A file name safe to print: control and format characters escaped, so a name cannot fake a line."""
-    out = []
-    for ch in name:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") or ch == "\\":
-            out.append(ch.encode("unicode_escape").decode("ascii") if ch != "\\" else "\\\\")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def mask(value: str) -> str:
-    """Enough of a personal value to find it in the file, not enough to read it."""
-    if len(value) <= 2:
-        return "*" * len(value)
-    keep = max(1, len(value) // 4)
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
 
 
 @dataclass(frozen=True)
@@ -56,7 +38,7 @@ class Problem:
     expectation: str | None = None  # the GX expectation type that found it
 
     def __str__(self) -> str:
-        where = shown(self.file)
+        where = printable(self.file)
         if self.row is not None:
             where += f" row {self.row}"
         if self.column is not None:

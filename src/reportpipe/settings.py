@@ -90,6 +90,16 @@ def memory_limit() -> str:
     return os.environ.get("REPORTPIPE_MEMORY_LIMIT") or "512MB"
 
 
+def alert_recipients() -> list[str]:
+    """Who gets failure alerts by mail (REPORTPIPE_ALERT_EMAIL, comma-separated); none: alerts are log lines."""
+    return [a.strip() for a in os.environ.get("REPORTPIPE_ALERT_EMAIL", "").split(",") if a.strip()]
+
+
+def alert_smtp_conn_id() -> str:
+    """The Airflow SMTP connection that sends them."""
+    return os.environ.get("REPORTPIPE_ALERT_SMTP_CONN_ID", "smtp_default")
+
+
 def pii_key() -> bytes:
     """The key of the keyed hash of personal data; never stored in the repository."""
     key = os.environ.get("REPORTPIPE_PII_KEY", "")

@@ -90,7 +90,7 @@ def test_statistics_runs_when_any_source_is_loaded(dagbag):
 
 
 def test_the_tasks_that_write_the_warehouse_take_its_pool_and_queue(dagbag):
-    from reportpipe.orchestration import WAREHOUSE_POOL, WAREHOUSE_QUEUE
+    from reportpipe.orchestration.defaults import WAREHOUSE_POOL, WAREHOUSE_QUEUE
 
     writers = [dagbag.dags[f"ingest_{s}"].task_dict["load_month"] for s in sources()]
     writers += [dagbag.dags["statistics"].task_dict[t] for t in ("publish_figures", "render_data_docs")]

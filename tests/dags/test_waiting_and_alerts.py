@@ -10,11 +10,10 @@ from types import SimpleNamespace
 
 import pendulum
 import pytest
-
 from airflow.sdk.exceptions import AirflowFailException
 
-from reportpipe.sensors import ExportSensor
-from reportpipe.triggers import ExportTrigger
+from reportpipe.orchestration.sensors import ExportSensor
+from reportpipe.orchestration.triggers import ExportTrigger
 from tests.smtp import html_part, mailbox
 
 MARCH = pendulum.datetime(2023, 3, 1, tz="Asia/Shanghai")
@@ -53,7 +52,7 @@ def test_a_missing_export_defers_to_the_triggerer_until_the_deadline(inbox):
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(context(month="2023-05"))  # the operator's month param wins over the interval
     classpath, kwargs = deferred.value.trigger.serialize()
-    assert classpath == "reportpipe.triggers.ExportTrigger"
+    assert classpath == "reportpipe.orchestration.triggers.ExportTrigger"
     assert (kwargs["source_id"], kwargs["month"]) == ("work_orders", "2023-05")
     deadline = datetime.fromisoformat(kwargs["deadline"]) - datetime.now(timezone.utc)
     assert timedelta(hours=71.9) < deadline <= timedelta(hours=72)
@@ -85,7 +84,7 @@ def test_a_remote_inbox_is_streamed_to_the_landing_folder(tmp_path):
     from upath import UPath
 
     from reportpipe.contracts import sources
-    from reportpipe.inbox import fetch
+    from reportpipe.intake.inbox import fetch
 
     remote = UPath(f"memory://inbox-{tmp_path.name}")
     (remote / "work_orders").mkdir(parents=True, exist_ok=True)
@@ -100,12 +99,12 @@ def test_a_remote_inbox_is_streamed_to_the_landing_folder(tmp_path):
 
 
 def test_a_failure_alert_names_dag_month_file_and_reason(caplog, monkeypatch):
-    from reportpipe.alerts import on_failure
+    from reportpipe.orchestration.alerts import on_failure
 
     monkeypatch.delenv("REPORTPIPE_ALERT_EMAIL", raising=False)
     error = AirflowFailException("inbox has no 执法工单 file for 2023-03 after 72 hours")
     error.files = ["work_orders/执法工单_202303.csv"]
-    with caplog.at_level(logging.ERROR, logger="reportpipe.alerts"):
+    with caplog.at_level(logging.ERROR, logger="reportpipe.orchestration.alerts"):
         on_failure(context(exception=error))
     [record] = caplog.records
     text = record.getMessage()
@@ -128,10 +127,10 @@ def rejection() -> AirflowFailException:
 
 
 def test_a_rejection_alert_names_the_rejected_file(caplog, monkeypatch):
-    from reportpipe.alerts import on_failure
+    from reportpipe.orchestration.alerts import on_failure
 
     monkeypatch.delenv("REPORTPIPE_ALERT_EMAIL", raising=False)
-    with caplog.at_level(logging.ERROR, logger="reportpipe.alerts"):
+    with caplog.at_level(logging.ERROR, logger="reportpipe.orchestration.alerts"):
         on_failure(context(exception=rejection()))
     assert "file:   执法工单_202303.csv" in caplog.records[0].getMessage()
 
@@ -146,7 +145,7 @@ def test_a_misnamed_file_for_the_month_fails_the_wait_at_once(inbox):
 
 
 def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
-    from reportpipe.alerts import on_failure
+    from reportpipe.orchestration.alerts import on_failure
 
     with mailbox(monkeypatch) as received:
         on_failure(context(exception=rejection()))

@@ -95,7 +95,8 @@ class Deployment:
         _admin(f'CREATE DATABASE "{self.database}"')
         self.airflow("db", "migrate")
         # As airflow-init does in docker-compose.yml: the pool of the tasks that write the warehouse.
-        self.airflow("pools", "set", "reportpipe_warehouse", "1", "tasks that write the reportpipe warehouse")
+        subprocess.run([sys.executable, "-m", "reportpipe.orchestration.pool"], env=self.env, check=True,
+                       capture_output=True)
         for component in self.components:
             command = [AIRFLOW, *component.split()]
             log = (self.logs / f"{component.split()[0]}.log").open("w")

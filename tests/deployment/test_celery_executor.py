@@ -33,7 +33,7 @@ def test_a_celery_worker_runs_an_operator_rerun_of_one_month(demo_inbox, redis_d
         **reportpipe_env(demo_inbox, warehouse),
         "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{redis_db}",
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
-        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "reportpipe.celery_config.CELERY_CONFIG",
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "reportpipe.orchestration.celery_config.CELERY_CONFIG",
     }, [*COMPONENTS, "celery worker --queues default,warehouse"])
     deployment.env["AIRFLOW__CELERY__RESULT_BACKEND"] = f"db+postgresql://postgres@127.0.0.1:5432/{deployment.database}"
     try:
@@ -69,7 +69,7 @@ def test_the_worker_config_is_airflows_plus_the_preloaded_modules():
 
     from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG
 
-    from reportpipe.celery_config import CELERY_CONFIG
+    from reportpipe.orchestration.celery_config import CELERY_CONFIG
 
     assert {k: v for k, v in CELERY_CONFIG.items() if k != "imports"} == DEFAULT_CELERY_CONFIG
     for module in CELERY_CONFIG["imports"]:

@@ -188,8 +188,8 @@ def test_the_month_and_statistics_ran_on_the_celery_worker(deployed):
 
 
 def test_the_warehouse_volume_holds_the_months_figures_and_the_workbook(deployed, tmp_path):
+    from reportpipe.outputs.reports import write_report
     from reportpipe.pipeline import run
-    from reportpipe.report import write_report
 
     volume = deployed.stack.volume("warehouse")
     deployed_copy = tmp_path / "deployed"

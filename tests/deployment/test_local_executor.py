@@ -16,12 +16,13 @@ import pytest
 
 from reportpipe.contracts import figures, sources
 from tests.deployment.airflow_services import COMPONENTS, PG, WAIT_HOURS, Deployment, reportpipe_env, require
+
 MONTHS = 2
 
 # Task processes fork from executor workers that have imported GX once (it takes seconds).
 PRELOAD = {
     "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
-    "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": "great_expectations,reportpipe.gx_duckdb,reportpipe.gx_expectations,reportpipe.pipeline",
+    "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": "great_expectations,reportpipe.validation.engine,reportpipe.validation.expectations,reportpipe.pipeline",
 }
 
 

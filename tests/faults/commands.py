@@ -51,7 +51,7 @@ def cli(*args) -> Run:
 @functools.cache
 def _server():
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["great_expectations", "reportpipe.gx_duckdb", "reportpipe.gx_expectations",
+    context.set_forkserver_preload(["great_expectations", "reportpipe.validation.engine", "reportpipe.validation.expectations",
                                     "reportpipe.pipeline",
                                     "reportpipe.cli", __name__])
     return context

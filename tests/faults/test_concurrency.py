@@ -36,14 +36,14 @@ def test_a_cli_refresh_waits_for_a_task_holding_the_warehouse(small, tmp_path):
     """A DAG task (here: this process) holds the warehouse; `reportpipe run` says it waits, then finishes."""
     import threading
 
-    from reportpipe import warehouse
+    from reportpipe.warehouse.session import writer
 
     wh = tmp_path / "warehouse"
     shutil.copytree(small.warehouse, wh, symlinks=True)
     held, release = threading.Event(), threading.Event()
 
     def task():
-        with warehouse.writer(wh):
+        with writer(wh):
             held.set()
             release.wait(60)
 
@@ -66,7 +66,8 @@ def test_a_task_meeting_a_cli_refresh_fails_cleanly_and_is_retried(small, tmp_pa
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk.exceptions import AirflowFailException
 
-    from reportpipe import orchestration, warehouse
+    from reportpipe.orchestration import defaults as orchestration
+    from reportpipe.warehouse.session import WarehouseError, writer
 
     wh = tmp_path / "warehouse"
     shutil.copytree(small.warehouse, wh, symlinks=True)
@@ -74,8 +75,8 @@ def test_a_task_meeting_a_cli_refresh_fails_cleanly_and_is_retried(small, tmp_pa
     monkeypatch.setattr(orchestration, "WAREHOUSE_WAIT_S", 1)
     dags = Path(__file__).resolve().parents[2] / "dags" / "statistics.py"
     publish = DagBag(dag_folder=str(dags)).dags["statistics"].task_dict["publish_figures"].python_callable
-    with warehouse.writer(wh):  # the CLI's refresh
-        with pytest.raises(warehouse.WarehouseError, match=rf"{wh} is in use by pid {os.getpid()}") as busy:
+    with writer(wh):  # the CLI's refresh
+        with pytest.raises(WarehouseError, match=rf"{wh} is in use by pid {os.getpid()}") as busy:
             publish()
     assert not isinstance(busy.value, AirflowFailException)  # Airflow retries it (retries=2, backoff)
     assert publish() == str(wh / "report.duckdb")  # and the retry, once the CLI is done, publishes

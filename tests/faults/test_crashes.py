@@ -21,12 +21,12 @@ from tests.faults.conftest import figures, query
 # Where each phase is reached: the function called at that moment of a refresh.
 DIE_AT = {
     # validating the first new file: the month is staged in the scratch database, nothing loaded
-    "validation": "reportpipe.validation.validate",
+    "validation": "reportpipe.validation.validator.validate",
     # inside the transaction that replaces the month: raw_, stg_, intake_log and loaded_months are written,
     # not committed (the history check is its last step)
-    "load": "reportpipe.history.check_month",
+    "load": "reportpipe.statistics.history.check_month",
     # publishing: the new report.duckdb is built beside the old one, not yet renamed into place
-    "publication": "reportpipe.warehouse._set_comments",
+    "publication": "reportpipe.warehouse.publication.set_comments",
 }
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import CASES, FAKE_PROGRESS, PASSWD, cli, figures, query, rejection_block, require_run, text_columns
+from tests.faults.conftest import (
+    CASES,
+    FAKE_PROGRESS,
+    PASSWD,
+    cli,
+    figures,
+    query,
+    rejection_block,
+    require_run,
+    text_columns,
+)
 
 REJECTED = [c for c in CASES if c.outcome == "rejected"]
 ACCEPTED = [c for c in CASES if c.outcome == "accepted"]

@@ -121,7 +121,7 @@ def report_texts(warehouse: Path) -> list[tuple[str, str]]:
     import openpyxl
     from PIL import Image
 
-    from reportpipe.report import publish_reports
+    from reportpipe.outputs.reports import publish_reports
 
     publish_reports(warehouse)  # what the statistics DAG writes after publishing
     files = sorted(p for p in (warehouse / "reports").rglob("*") if p.is_file())

@@ -37,9 +37,11 @@ from fastapi.templating import Jinja2Templates
 
 from reportpipe import settings
 from reportpipe.contracts import figures, sources
-from reportpipe.report import PROVISIONAL, REPORT_DB, REVISED, figure_text, local_time, published
-from reportpipe.status import LEGEND, published_years, year_status
-from reportpipe.validation import validation_pages
+from reportpipe.outputs.numbers import PROVISIONAL, REVISED, figure_text, local_time
+from reportpipe.outputs.published import published
+from reportpipe.statistics.status import LEGEND, published_years, year_status
+from reportpipe.validation.data_docs import validation_pages
+from reportpipe.warehouse.publication import open_published
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=LEGEND,
@@ -96,15 +98,14 @@ def warehouse() -> Path:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    report_db = warehouse() / REPORT_DB
-    if not report_db.exists():
-        raise HTTPException(404, f"{report_db} does not exist: nothing has been published yet"
-                                 " (the statistics DAG publishes it; make demo runs the demo year)")
-    return duckdb.connect(str(report_db), read_only=True)
+    try:
+        return open_published(warehouse())
+    except FileNotFoundError as e:
+        raise HTTPException(404, str(e)) from None
 
 
 def data_docs() -> Path:
-    from reportpipe.validation import data_docs_dir
+    from reportpipe.validation.data_docs import data_docs_dir
 
     return data_docs_dir(warehouse())
 
@@ -165,7 +166,7 @@ def status_page(request: Request, year: int | None = None):
 @pages.get("/figures/{figure_id}", response_class=HTMLResponse)
 def explain_page(request: Request, figure_id: str, year: int):
     """`reportpipe explain`: how a figure is computed, from which files, recomputed now."""
-    from reportpipe.figures import explain
+    from reportpipe.statistics.explain import explain
 
     figure = next((f for f in figures() if f.figure_id == figure_id), None)
     if figure is None:

@@ -1,0 +1,54 @@
+"""The report-ready outputs of a published year: workbook, draft (Markdown and DOCX), charts.
+
+Everything is read from the published `report.duckdb`. Who publishes the report is declared
+in `transforms/organisation.yaml`; the report's outline, the draft's sentences and the
+charts in `transforms/report_draft.yaml`; each figure's 口径 in plain Chinese in its
+`figures.yaml`. The files are reproducible: written twice from the same report.duckdb they
+are the same bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from reportpipe.outputs.charts import charts
+from reportpipe.outputs.docx import docx_draft
+from reportpipe.outputs.draft import draft, markdown_draft
+from reportpipe.outputs.published import published
+from reportpipe.outputs.workbook import workbook
+from reportpipe.warehouse.publication import open_published
+
+
+def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
+    """Write the workbook, the Markdown and DOCX drafts and the charts of `year` into out_dir; their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pub = published(year, Path(warehouse_dir))
+    paragraphs = draft(pub)
+    return [
+        workbook(pub, out_dir / f"report_{year}.xlsx"),
+        markdown_draft(pub, paragraphs, out_dir / f"report_{year}.md"),
+        docx_draft(pub, paragraphs, out_dir / f"report_{year}.docx"),
+        *charts(pub, out_dir),
+    ]
+
+
+def publish_reports(warehouse_dir: Path) -> list[Path]:
+    """Rewrite the outputs of every published year into warehouse_dir/reports/<year>/, each folder swapped whole."""
+    with open_published(warehouse_dir) as con:
+        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY year").fetchall()]
+    written = []
+    for year in years:
+        target = Path(warehouse_dir) / "reports" / str(year)
+        building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
+        for leftover in (building, old):  # of a run that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        write_report(year, building, warehouse_dir)
+        # Nobody ever finds a half-written folder: the old one moves aside, the new one takes its name.
+        if target.exists():
+            target.rename(old)
+        building.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        written.append(target)
+    return written
