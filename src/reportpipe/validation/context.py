@@ -16,7 +16,7 @@ from reportpipe.settings import EXPECTATIONS_DIR
 
 @functools.cache
 def context(warehouse_dir: Path):
-    """A GX context: the committed suites' config, its results and Data Docs under the warehouse."""
+    """The GX context of the committed configuration, its results and Data Docs under the warehouse."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import DataContextConfig
 
@@ -24,9 +24,8 @@ def context(warehouse_dir: Path):
 
     warehouse_dir = Path(warehouse_dir).resolve()  # GX's stores refuse a relative root
     config = yaml.safe_load((EXPECTATIONS_DIR / "great_expectations.yml").read_text(encoding="utf-8"))
-    for name, store in config["stores"].items():
-        root = EXPECTATIONS_DIR if name == "expectations_store" else warehouse_dir
-        store["store_backend"]["root_directory"] = str(root)
-    for site in config["data_docs_sites"].values():
-        site["store_backend"]["root_directory"] = str(warehouse_dir)
+    for backend in [*(s["store_backend"] for s in config["stores"].values()),
+                    *(s["store_backend"] for s in config["data_docs_sites"].values())]:
+        if "base_directory" in backend:  # on disk: under the warehouse
+            backend["root_directory"] = str(warehouse_dir)
     return gx.get_context(project_config=DataContextConfig(**config))
