@@ -17,7 +17,7 @@ import pytest
 
 from reportpipe.cli import main as cli
 from reportpipe.contracts import figures
-from reportpipe.outputs.published import NO_COMMUNITY, community_breakdown
+from reportpipe.statistics.figures import NO_COMMUNITY
 from tests.conftest import TEST_PII_KEY, write_csv, write_xlsx
 
 WORK_ORDERS = ["工单编号", "来源渠道", "受理时间", "问题类型", "所属社区", "问题地址", "诉求人电话", "首次响应时间", "办结时间", "办理状态"]
@@ -147,7 +147,10 @@ def test_rate_under_a_filter(published):
 
 
 def test_per_community_each_figure_by_its_own_definition(published):
-    breakdown = community_breakdown(published, 2023, {"orders_zhengtong", "extinguishers", "mediations_handled"})
+    breakdown: dict[str, dict[str, float]] = {}
+    for figure_id, community, value in published.execute(
+            "SELECT figure_id, community, value FROM report_figures_by_community WHERE year = 2023").fetchall():
+        breakdown.setdefault(figure_id, {})[community] = value
     # Every 2023 work order's community is listed; 政通 handled: 府学 W1, W2 (not W3, 退单), 福祥 W4, 大兴 W7;
     # 交东 (W5, 网格) and 菊儿 (W6, 环保扬尘) have none. W0 is of 2022.
     assert breakdown["orders_zhengtong"] == {"府学社区": 2, "福祥社区": 1, "大兴社区": 1, "交东社区": 0, "菊儿社区": 0}

@@ -248,6 +248,37 @@ def test_redelivery_that_changes_a_published_figure_is_recorded_as_a_revision(tm
     assert "lawsuits_withdrawn" in out and "复议诉讼_202303_v2.csv" in out
 
 
+def set_clock_back(wh, status: str) -> None:
+    """As if the machine's clock had gone back years before the newest decision of this status was made."""
+    with duckdb.connect(str(wh / "work.duckdb")) as con:
+        (file_id,) = con.execute("SELECT max(file_id) FROM intake_log WHERE status = ?", [status]).fetchone()
+        con.execute("UPDATE intake_log SET logged_at = TIMESTAMPTZ '2001-01-01 00:00:00+00' WHERE file_id = ?", [file_id])
+        con.execute("UPDATE loaded_months SET loaded_at = TIMESTAMPTZ '2001-01-01 00:00:00+00' WHERE file_id = ?",
+                    [file_id])
+
+
+def test_deliveries_are_ordered_by_their_sequence_whatever_the_clock_says(tmp_path):
+    from reportpipe.pipeline import ingest_month, refresh_statistics
+    from reportpipe.problems import RejectedExport
+
+    inbox, wh = tmp_path / "inbox", tmp_path / "wh"
+    lit(inbox, "复议诉讼_202303.csv", V1)
+    quiet_run(inbox, wh)
+    # A re-delivery loaded after the last refresh, on a clock set back: still a revision.
+    v2 = lit(inbox, "复议诉讼_202303_v2.csv", V2)
+    ingest_month("litigation", dt.date(2023, 3, 1), [v2], wh)
+    set_clock_back(wh, "loaded")
+    refresh_statistics(wh)
+    assert query(wh, "SELECT figure_id FROM figure_revisions ORDER BY 1") == [("lawsuits_pending",), ("lawsuits_withdrawn",)]
+    # Other bytes under the loaded name, rejected on that clock: the month is in doubt all the same.
+    lit(inbox, "复议诉讼_202303_v2.csv", [V2[0][:4] + ["胜诉?", "否"]])
+    with pytest.raises(RejectedExport):
+        ingest_month("litigation", dt.date(2023, 3, 1), [v2], wh)
+    set_clock_back(wh, "rejected")
+    refresh_statistics(wh)
+    assert query(wh, "SELECT loaded_version, rejected_version FROM month_status WHERE month = DATE '2023-03-01'") == [(2, 2)]
+
+
 def test_ingest_month_raises_with_every_problem_for_the_dag_to_fail(tmp_path):
     """What an ingest DAG task runs: a rejection raises, naming file, row, column and expectation."""
     from reportpipe.pipeline import ingest_month

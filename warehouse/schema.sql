@@ -1,13 +1,13 @@
 -- Bookkeeping tables of the working warehouse (work.duckdb). The per-source tables
 -- raw_<source> and stg_<source> are created from transforms/<source>/source.yaml
--- (reportpipe.models). What each published table and column means: warehouse/dictionary.yaml.
+-- (reportpipe.warehouse.models). What each published table and column means: warehouse/dictionary.yaml.
 -- A month is a DATE: the first day of the month a file covers.
 
 CREATE SEQUENCE IF NOT EXISTS file_id_seq;
 
 -- Every file the pipeline decided about, and what it decided (append-only).
 CREATE TABLE IF NOT EXISTS intake_log (
-    file_id    BIGINT NOT NULL,         -- lineage key carried by raw_ and stg_ rows
+    file_id    BIGINT NOT NULL,         -- one per decision, in the order decided; the lineage key of raw_ and stg_ rows
     path       VARCHAR NOT NULL,        -- where the file was found
     sha256     VARCHAR NOT NULL,        -- of the file's bytes (empty when it was not read)
     source_id  VARCHAR NOT NULL,
@@ -58,12 +58,13 @@ CREATE TABLE IF NOT EXISTS acceptances (
 -- Each source-month that has seen a delivery: the version that holds it, the newest
 -- rejected delivery that came after it (a month whose latest delivery failed is in doubt,
 -- also when the rejected file has the same name and version as the loaded one), and the
--- history flags of the loaded file, with the note of whoever accepted them.
+-- history flags of the loaded file, with the note of whoever accepted them. "After" is by the
+-- file sequence (file_id: one per decision, in the order decided), never by the clock.
 CREATE OR REPLACE VIEW month_status AS
 WITH delivered AS (
     SELECT source_id, month,
            max(version) FILTER (WHERE status = 'rejected') AS newest_rejected,
-           max(logged_at) FILTER (WHERE status = 'rejected') AS rejected_at
+           max(file_id) FILTER (WHERE status = 'rejected') AS rejected_file_id
     FROM intake_log GROUP BY ALL
 ),
 accepted AS (
@@ -81,7 +82,7 @@ SELECT
     l.version AS loaded_version,
     l.rows AS loaded_rows,
     CASE WHEN d.newest_rejected > coalesce(l.version, 0)
-           OR d.rejected_at > coalesce(l.loaded_at, '-infinity'::TIMESTAMPTZ)
+           OR d.rejected_file_id > coalesce(l.file_id, 0)
          THEN d.newest_rejected END AS rejected_version,
     f.reason AS anomaly,
     a.note AS accepted_note
@@ -118,12 +119,12 @@ CREATE TABLE IF NOT EXISTS figure_revisions (
 );
 
 -- Tables starting with _ are bookkeeping: never published.
--- When the report tables were last rebuilt (revisions compare against that build).
-CREATE TABLE IF NOT EXISTS _refreshes (
-    refreshed_at TIMESTAMPTZ NOT NULL
+-- The last file decided when the report tables were last rebuilt (revisions compare against that build).
+CREATE TABLE IF NOT EXISTS _refreshed_through (
+    file_id BIGINT NOT NULL
 );
 
--- Every publication whose content differed from the one before (reportpipe.warehouse.publish).
+-- Every publication whose content differed from the one before (reportpipe.warehouse.publication).
 CREATE TABLE IF NOT EXISTS _publications (
     published_at   TIMESTAMPTZ NOT NULL,
     content_sha256 VARCHAR NOT NULL

@@ -92,7 +92,7 @@ def _log(con: duckdb.DuckDBPyConnection, export: Export, digest: str, status: st
     if status != "loaded":
         last = con.execute(
             "SELECT status, message FROM intake_log WHERE path = ? AND sha256 = ? AND month = ?"
-            " ORDER BY logged_at DESC LIMIT 1", [str(export.path), digest, export.month]).fetchall()
+            " ORDER BY file_id DESC LIMIT 1", [str(export.path), digest, export.month]).fetchall()
         if last == [(status, message)]:
             return
     if file_id is None:

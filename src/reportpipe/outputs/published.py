@@ -9,9 +9,8 @@ from pathlib import Path
 
 from reportpipe.outputs.numbers import PROVISIONAL, RATE_UNIT, REVISED, local_time
 from reportpipe.outputs.outline import outline_order, template_order
+from reportpipe.statistics.figures import NO_COMMUNITY
 from reportpipe.warehouse.publication import REPORT_DB, open_published
-
-NO_COMMUNITY = "未注明社区"
 
 
 @dataclass(frozen=True)
@@ -72,33 +71,6 @@ class Published:
         return [f for f in self.figures if f.section == section]
 
 
-def community_breakdown(con, year: int, figure_ids: set[str]) -> dict[str, dict[str, float | None]]:
-    """figure_id → community → value, for figures whose source's staging table has a community column."""
-    # The figure's own aggregate over its fct_ table: a community's value is the annual figure for it alone.
-    from reportpipe.contracts import figures
-    from reportpipe.statistics.figures import aggregate_sql
-
-    with_community = {
-        r[0].removeprefix("stg_")
-        for r in con.execute("SELECT table_name FROM information_schema.columns WHERE column_name = 'community'").fetchall()
-        if r[0].startswith("stg_")
-    }
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    breakdown = {}
-    for figure in figures():
-        if figure.figure_id not in figure_ids or figure.source_id not in with_community:
-            continue
-        if f"fct_{figure.source_id}" not in tables:
-            continue
-        rows = con.execute(
-            f"SELECT coalesce(community, ?), {aggregate_sql(figure)} FROM fct_{figure.source_id}"
-            f" WHERE year = ? AND ({figure.where}) GROUP BY ALL",
-            [NO_COMMUNITY, year],
-        ).fetchall()
-        breakdown[figure.figure_id] = {c: (None if v is None else float(v)) for c, v in rows}
-    return breakdown
-
-
 def publication_time(con) -> tuple[dt.datetime, str]:
     """When report.duckdb's content was published, and its digest (table `publication`)."""
     return con.execute("SELECT published_at, content_sha256 FROM publication").fetchone()
@@ -132,7 +104,11 @@ def published(year: int, warehouse_dir: Path) -> Published:
             "SELECT figure_id, strftime(month, '%Y-%m'), value FROM report_figures_monthly WHERE year = ?", [year]
         ).fetchall():
             monthly.setdefault(figure_id, {})[month] = value
-        by_community = community_breakdown(con, year, {f.figure_id for f in figures})
+        by_community: dict[str, dict[str, float | None]] = {}
+        for figure_id, community, value in con.execute(
+            "SELECT figure_id, community, value FROM report_figures_by_community WHERE year = ?", [year]
+        ).fetchall():
+            by_community.setdefault(figure_id, {})[community] = value
         (files_loaded,) = con.execute(
             "SELECT count(*) FROM loaded_months WHERE year(month) = ?", [year]
         ).fetchone()

@@ -22,7 +22,8 @@ from reportpipe.outputs.numbers import (
 )
 from reportpipe.outputs.office_zip import reproducible
 from reportpipe.outputs.outline import NO_FIGURES, organisation, outline, outline_of, report_title
-from reportpipe.outputs.published import NO_COMMUNITY, FigureRow, Published, provenance
+from reportpipe.outputs.published import FigureRow, Published, provenance
+from reportpipe.statistics.figures import NO_COMMUNITY
 from reportpipe.untrusted import FORMULA_TRIGGERS
 
 

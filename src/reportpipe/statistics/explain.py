@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from reportpipe.contracts import Figure, Source, sources
-from reportpipe.statistics.figures import figure_sql
+from reportpipe.statistics.figures import community_sql, figure_sql, has_communities
 from reportpipe.untrusted import csv_cell
 
 
@@ -35,6 +35,8 @@ class Explanation:
     missing: list[str]  # months of the year without a loaded file
     rejected: list[str]  # months whose latest delivery was rejected, as "YYYY-MM vN"
     files: list[tuple[str, str, int, str, int]]  # month, file name, version, sha256, rows
+    community_sql: str | None = None  # runnable, when the source's rows record a community
+    by_community: list[tuple[str, float | None]] = field(default_factory=list)  # report_figures_by_community
 
     @property
     def agrees(self) -> bool:
@@ -66,6 +68,11 @@ class Explanation:
             lines.append(f"    {month:<8} {version:>7} {rows:>6}  {sha256:<64}  {name}")
         if not self.files:
             lines.append("    none")
+        if self.community_sql:
+            additive = "they add up to the figure" if f.kind != "rate" else "a rate's communities do not add up"
+            lines += ["", f"by community (report_figures_by_community; {additive}):",
+                      textwrap.indent(self.community_sql, "    "), ""]
+            lines += [f"    {community:<12} {number_text(value):>10}" for community, value in self.by_community]
         return "\n".join(lines)
 
 
@@ -91,6 +98,12 @@ def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explan
         " WHERE source_id = ? AND year(month) = ? ORDER BY month",
         [figure.source_id, year],
     ).fetchall()
+    community = None
+    if has_communities(sources()[figure.source_id]):
+        community = textwrap.dedent(community_sql(figure, year=year)).strip()
+    by_community = con.execute(
+        "SELECT community, value FROM report_figures_by_community WHERE figure_id = ? AND year = ? ORDER BY community",
+        [figure.figure_id, year]).fetchall()
     return Explanation(
         figure=figure,
         year=year,
@@ -102,6 +115,8 @@ def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explan
         missing=[m for m in (f"{year}-{n:02d}" for n in range(1, 13)) if m not in loaded],
         rejected=[f"{m} v{r}" for m, _, r in months if r is not None],
         files=files,
+        community_sql=community,
+        by_community=by_community,
     )
 
 

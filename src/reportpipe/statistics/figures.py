@@ -9,10 +9,12 @@ from __future__ import annotations
 import duckdb
 
 from reportpipe.contracts import Figure, Source, figures, sources
+from reportpipe.statistics import sql_file
 from reportpipe.warehouse.models import fct_model
 from reportpipe.warehouse.sql import literal
 
 YEAR_OF_MONTH = "CAST(year(month) AS INTEGER)"
+NO_COMMUNITY = "未注明社区"  # the rows of a source that records communities, whose community is empty
 
 
 def aggregate_sql(figure: Figure) -> str:
@@ -53,15 +55,34 @@ def figure_sql(figure: Figure, monthly: bool = False, year: int | None = None) -
     FROM periods LEFT JOIN computed USING ({keys}){of_year}"""
 
 
+def community_sql(figure: Figure, year: int | None = None) -> str:
+    """SELECT year, community, value: the figure over each community's rows alone (its own aggregate), for a
+    source whose rows record a community; rows without one under NO_COMMUNITY."""
+    of_year = "" if year is None else f" AND year = {int(year)}"
+    return f"""
+    SELECT year, coalesce(community, {literal(NO_COMMUNITY)}) AS community,
+           CAST({aggregate_sql(figure)} AS DOUBLE) AS value
+    FROM fct_{figure.source_id}
+    WHERE ({figure.where}){of_year}
+    GROUP BY ALL"""
+
+
+def has_communities(source: Source) -> bool:
+    return any(c.column == "community" for c in source.columns)
+
+
 def build_business_tables(con: duckdb.DuckDBPyConnection, all_sources: dict[str, Source]) -> None:
     for source in all_sources.values():
         con.execute(f"CREATE OR REPLACE VIEW fct_{source.source_id} AS {fct_model(source)}")
 
 
 def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """report_figures (one row per year and figure) and report_figures_monthly."""
-    build_business_tables(con, sources())
+    """report_figures (one row per year and figure), report_figures_monthly and report_figures_by_community."""
+    all_sources = sources()
+    build_business_tables(con, all_sources)
     annual, monthly = [], []
+    by_community = [f"SELECT year, {literal(f.figure_id)} AS figure_id, community, value FROM ({community_sql(f)})"
+                    for f in figures() if has_communities(all_sources[f.source_id])]
     for f in figures():
         meta = ", ".join(
             f"{literal(v)} AS {k}"
@@ -70,26 +91,10 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
         monthly.append(f"SELECT year, month, {literal(f.figure_id)} AS figure_id, value FROM ({figure_sql(f, monthly=True)})")
-    # Provisional: a month of the figure's year is missing, its latest delivery was rejected,
-    # or its history flagged it and nobody has accepted it yet; the reason says which.
-    completeness = """
-        SELECT source_id, year, count(loaded_version) AS months_loaded,
-               list(strftime(month, '%Y-%m') || ' v' || rejected_version ORDER BY month)
-                   FILTER (WHERE rejected_version IS NOT NULL) AS rejected,
-               list(anomaly ORDER BY month) FILTER (WHERE anomaly IS NOT NULL AND accepted_note IS NULL) AS anomalies
-        FROM month_status GROUP BY ALL
-    """
     con.execute(
         f"""
         CREATE OR REPLACE TABLE report_figures AS
-        WITH c AS ({completeness}),
-        why AS (
-            SELECT source_id, year, months_loaded, nullif(concat_ws('; ',
-                CASE WHEN months_loaded < 12 THEN months_loaded || ' of 12 months loaded' END,
-                CASE WHEN len(rejected) > 0 THEN 'latest delivery rejected: ' || array_to_string(rejected, ', ') END,
-                CASE WHEN len(anomalies) > 0 THEN array_to_string(anomalies, '; ') END), '') AS reason
-            FROM c
-        )
+        WITH why AS ({sql_file("provisional")})
         SELECT * EXCLUDE (provisional_reason), provisional_reason IS NOT NULL AS is_provisional, provisional_reason
         FROM (
             SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
@@ -102,4 +107,9 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"CREATE OR REPLACE TABLE report_figures_monthly AS {' UNION ALL '.join(monthly)} ORDER BY year, month, figure_id"
+    )
+    none = "SELECT NULL::INTEGER AS year, NULL::VARCHAR AS figure_id, NULL::VARCHAR AS community, NULL::DOUBLE AS value LIMIT 0"
+    con.execute(
+        f"CREATE OR REPLACE TABLE report_figures_by_community AS {' UNION ALL '.join(by_community or [none])}"
+        " ORDER BY year, figure_id, community"
     )

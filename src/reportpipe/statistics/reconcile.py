@@ -7,6 +7,7 @@ import yaml
 
 from reportpipe.contracts import figures
 from reportpipe.settings import TRANSFORMS_DIR
+from reportpipe.statistics import sql_file
 
 
 class ReconciliationError(RuntimeError):
@@ -21,27 +22,10 @@ def checks() -> list[tuple[str, str]]:
 
 def failures(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every broken check, one line each; empty when the figures may be published."""
+    con.execute("SET VARIABLE additive_figures = ?", [[f.figure_id for f in figures() if f.kind != "rate"]])
     broken = [
-        f"{figure_id} {year}: {value:g} is {problem}"
-        for figure_id, year, value, problem in con.execute(
-            """
-            SELECT figure_id, year, value, CASE WHEN value < 0 THEN 'negative' ELSE 'a rate above 100' END
-            FROM report_figures WHERE value < 0 OR (unit = '%' AND value > 100)
-            """
-        ).fetchall()
-    ]
-    additive = [f.figure_id for f in figures() if f.kind != "rate"]
-    broken += [
-        f"{figure_id} {year}: {annual:g} differs from the sum of its months {monthly:g}"
-        for figure_id, year, annual, monthly in con.execute(
-            """
-            SELECT a.figure_id, a.year, a.value, coalesce(sum(m.value), 0)
-            FROM report_figures a LEFT JOIN report_figures_monthly m USING (year, figure_id)
-            WHERE list_contains(?, a.figure_id)
-            GROUP BY ALL HAVING a.value <> coalesce(sum(m.value), 0)
-            """,
-            [additive],
-        ).fetchall()
+        f"{figure_id} {year}: {value:g} {problem}" + (f" {parts:g}" if parts is not None else "")
+        for figure_id, year, value, problem, parts in con.execute(sql_file("reconciliation")).fetchall()
     ]
     if not con.execute("SELECT count(*) FROM report_figures").fetchall()[0][0]:
         return broken  # no year has data yet

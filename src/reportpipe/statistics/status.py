@@ -117,7 +117,7 @@ def year_status(con: duckdb.DuckDBPyConnection, year: int, today: dt.date | None
     rejected: dict[tuple[str, str], list[Delivery]] = {}
     for s, m, name, version, sha256, rows, message in con.execute(
         "SELECT source_id, strftime(month, '%Y-%m'), regexp_extract(path, '[^/]+$'), version, sha256,"
-        "       arg_max(rows, logged_at), arg_max(message, logged_at)"
+        "       arg_max(rows, file_id), arg_max(message, file_id)"
         " FROM intake_log WHERE status = 'rejected' AND year(month) = ? GROUP BY ALL ORDER BY version DESC, 3",
         [year]).fetchall():
         rejected.setdefault((s, m), []).append(Delivery(name, version, sha256, rows, message))

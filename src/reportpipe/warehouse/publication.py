@@ -35,8 +35,8 @@ PARQUET = "parquet"  # a link to the current set of Parquet files, one per publi
 # DuckDB 1.4 is the long-term-support release many tools ship; it reads this storage version.
 PUBLISHED_STORAGE_VERSION = "v1.4.0"
 # What a publication's content is: when these are unchanged, so is the publication (and its time).
-CONTENT_TABLES = ("report_figures", "report_figures_monthly", "loaded_months", "month_status", "month_checks",
-                  "figure_revisions")
+CONTENT_TABLES = ("report_figures", "report_figures_monthly", "report_figures_by_community", "loaded_months",
+                  "month_status", "month_checks", "figure_revisions")
 TIMESTAMPS = ("logged_at", "loaded_at", "validated_at", "revised_at", "checked_at", "accepted_at")
 # The row-level layers: large and by month, so a publication writes only the months that changed.
 ROW_LAYERS = ("stg_", "fct_")
@@ -75,10 +75,11 @@ def content_digest(con: duckdb.DuckDBPyConnection) -> str:
 def _record_publication(con: duckdb.DuckDBPyConnection) -> None:
     """The publication's time: kept from the last one when the content is the same, so outputs stay identical."""
     digest = content_digest(con)
-    last = con.execute("SELECT published_at, content_sha256 FROM _publications ORDER BY published_at DESC LIMIT 1").fetchall()
+    # _publications is append-only: its last row (rowid) is the last publication, whatever the clock said.
+    last = con.execute("SELECT published_at, content_sha256 FROM _publications ORDER BY rowid DESC LIMIT 1").fetchall()
     if not last or last[0][1] != digest:
         con.execute("INSERT INTO _publications VALUES (now(), ?)", [digest])
-    con.execute("CREATE OR REPLACE TABLE publication AS SELECT * FROM _publications ORDER BY published_at DESC LIMIT 1")
+    con.execute("CREATE OR REPLACE TABLE publication AS SELECT * FROM _publications ORDER BY rowid DESC LIMIT 1")
 
 
 def _schema(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> list[tuple[str, str]]:
@@ -108,17 +109,15 @@ def _in_months(months: list[str]) -> str:
 
 def _attach_based_on(con: duckdb.DuckDBPyConnection, copied: bool, building: Path) -> dict[str, dict[str, str]]:
     """Attach the new report.duckdb as `publishing`: the copy of the current one when there is one and
-    it can be read. What it holds of each row-level table: {table: {month: fingerprint}} (nothing from
-    a file without published_months: one written before publication by month)."""
+    it can be read, with its published_months. What it holds of each row-level table: {table: {month: fingerprint}}."""
     attach = f"ATTACH {literal(str(building))} AS publishing (STORAGE_VERSION {literal(PUBLISHED_STORAGE_VERSION)})"
     if copied:
         try:
             con.execute(attach)
             found: dict[str, dict[str, str]] = {}
-            if _schema(con, MONTHS_TABLE, "publishing"):
-                for table, month, fingerprint in con.execute(
-                        f"SELECT table_name, strftime(month, '%Y-%m'), fingerprint FROM publishing.{MONTHS_TABLE}").fetchall():
-                    found.setdefault(table, {})[month] = fingerprint
+            for table, month, fingerprint in con.execute(
+                    f"SELECT table_name, strftime(month, '%Y-%m'), fingerprint FROM publishing.{MONTHS_TABLE}").fetchall():
+                found.setdefault(table, {})[month] = fingerprint
             return found
         except duckdb.Error as e:
             if is_disk_full(e):
