@@ -45,7 +45,8 @@ from reportpipe.outputs.outline import (
 )
 from reportpipe.outputs.published import published
 from reportpipe.outputs.reports import publish_reports
-from reportpipe.outputs.workbook import NO_SHEET, sheet_name, workbook
+from reportpipe.outputs.spreadsheet import NO_SHEET, sheet_name
+from reportpipe.outputs.workbook import workbook
 from reportpipe.settings import PROJECT_DIR, TIMEZONE
 
 YEAR = 2023

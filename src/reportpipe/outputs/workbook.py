@@ -1,11 +1,12 @@
-"""The workbook of a published year: cover, contents, notes, one table per sheet, printable."""
+"""The workbook of a published year, as data: its cover, notes and tables (reportpipe.outputs.spreadsheet writes it).
+
+One sheet per report section with figures (value, markers, the draft's wording, the change on last
+year, source, 口径), the figures month by month and by community, in the outline's order.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
-import unicodedata
 from pathlib import Path
 
 from reportpipe.outputs.numbers import (
@@ -15,108 +16,14 @@ from reportpipe.outputs.numbers import (
     POINTS,
     PROVISIONAL,
     REVISED,
-    Number,
     approximation_rule,
     figure_text,
     table_number,
 )
-from reportpipe.outputs.office_zip import reproducible
 from reportpipe.outputs.outline import NO_FIGURES, organisation, outline, outline_of, report_title
 from reportpipe.outputs.published import FigureRow, Published, provenance
+from reportpipe.outputs.spreadsheet import Cover, Gap, Settings, Table, write
 from reportpipe.statistics.figures import NO_COMMUNITY
-from reportpipe.untrusted import FORMULA_TRIGGERS
-
-
-def as_text_cell(cell) -> None:
-    """Make a text cell plain text, whatever it starts with."""
-    # openpyxl stores a string starting with "=" as a formula; data_type "s" writes it as an
-    # inline string instead, and Excel's quote prefix keeps it text when someone edits the
-    # cell or saves the sheet as CSV.
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-        if cell.value.startswith(FORMULA_TRIGGERS):
-            cell.quotePrefix = True
-
-
-def append_row(ws, values: list) -> None:
-    """ws.append: numbers in their format, every text cell a text cell, never a formula."""
-    ws.append([v.value if isinstance(v, Number) else v for v in values])
-    for cell, value in zip(ws[ws.max_row], values):
-        if isinstance(value, Number):
-            cell.number_format = value.format
-        as_text_cell(cell)
-
-
-def sheet_name(text: str) -> str:
-    """A legal, unique-enough sheet name (Excel forbids []:*?/\\ and more than 31 characters)."""
-    return re.sub(r"[\[\]:*?/\\']", "_", text)[:31]
-
-
-def print_setup(ws, header_row: int | None = None) -> None:
-    """Print on A4 landscape, one page wide, the table's header row on every page, the sheet's name above."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
-    if header_row:
-        ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.oddHeader.center.text = "&A"
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-
-
-LINE_HEIGHT_PT = 15  # a line of 11 pt text (openpyxl's default font), Chinese or not
-
-
-def text_width(text: str) -> int:
-    """Width in Excel's column units (one digit): a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def fit_height(ws, row) -> None:
-    """Make a row as tall as its longest wrapped text needs."""
-    # Neither Excel nor LibreOffice sizes the rows of a generated file to wrapped text when
-    # printing: without a height the second line of a definition would be cut off.
-    lines = 1
-    for cell in row:
-        if isinstance(cell.value, str):
-            width = ws.column_dimensions[cell.column_letter].width or 8.43
-            lines = max(lines, math.ceil(text_width(cell.value) / max(width - 1, 1)))
-    if lines > 1:
-        ws.row_dimensions[row[0].row].height = LINE_HEIGHT_PT * lines + 2
-
-
-def table_sheet(wb, name: str, title: str, lines: list[str], header: list[str], rows: list[list],
-                table_name: str, widths: dict[int, float]):
-    """One table per sheet: a title in A1, explanatory lines, one header row, data as an Excel table; printable."""
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.table import Table, TableStyleInfo
-
-    ws = wb.create_sheet(sheet_name(name))
-    append_row(ws, [title])
-    ws["A1"].font = Font(bold=True, size=14)
-    for line in lines:  # each shorter than the table is wide: fitted to the page, never cut
-        append_row(ws, [line])
-    append_row(ws, header)
-    header_row = ws.max_row
-    for row in rows or [[NOT_AVAILABLE] + [None] * (len(header) - 1)]:  # an Excel table needs a body row
-        append_row(ws, row)
-    for column, width in widths.items():
-        ws.column_dimensions[get_column_letter(column)].width = width
-    # Long labels and definitions wrap inside their column, so the table fits one page wide.
-    for row in ws.iter_rows(min_row=header_row):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        fit_height(ws, row)
-    table = Table(displayName=table_name, ref=f"A{header_row}:{get_column_letter(len(header))}{ws.max_row}")
-    # Banded rows only: a bold first column would read as a second header.
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
-    ws.add_table(table)
-    print_setup(ws, header_row)
-    return ws
 
 
 def year_over_year(f: FigureRow) -> list:
@@ -157,11 +64,11 @@ def approximations(pub: Published) -> dict[str, int]:
 ID_WIDTH = 30  # the longest figure_id on one line
 
 
-SECTION_HEADER = ["指标", "数值", "单位", "标注", "报告稿写法", "上年数值", "比上年增减", "比上年增减（%）",
-                  "来源", "口径", "已载入月份数", "指标编号"]
+SECTION_HEADER = ("指标", "数值", "单位", "标注", "报告稿写法", "上年数值", "比上年增减", "比上年增减（%）",
+                  "来源", "口径", "已载入月份数", "指标编号")
 
 
-def section_sheet(wb, pub: Published, section: str, number: int) -> None:
+def section_table(pub: Published, section: str, number: int) -> Table:
     """One report section's figures: value, unit, markers, the draft's wording, year-over-year change, source, 口径."""
     approximate = approximations(pub)
     figures = pub.in_section(section)
@@ -171,21 +78,22 @@ def section_sheet(wb, pub: Published, section: str, number: int) -> None:
          pub.source_titles.get(f.source_id, f.source_id), f.caliber, f.months_loaded, f.figure_id]
         for f in figures
     ]
-    table_sheet(
-        wb, section, section_title(pub, section, number),
-        [
+    return Table(
+        section, section_title(pub, section, number),
+        (
             "本表每行一个报告指标；单位见“单位”列，比率以百分数（%）计，其增减以百分点计。",
             source_line(pub, (f.source_id for f in figures)),
             f"标注：{PROVISIONAL} 暂定数，{REVISED} 已修订，{NOT_AVAILABLE} 无数据，{NOT_APPLICABLE} 不适用；“{APPROXIMATE}”见“注释”表。",
-        ],
+        ),
         SECTION_HEADER, rows, f"table_{number}",
         widths={1: 24, 2: 9, 3: 6, 4: 6, 5: 11, 6: 9, 7: 9, 8: 9, 9: 19, 10: 36, 11: 7, 12: ID_WIDTH},
+        description=f"该部分 {len(figures)} 个指标的数值、标注、报告稿写法、与上年比较、来源和口径",
     )
 
 
-def monthly_sheet(wb, pub: Published) -> None:
+def monthly_table(pub: Published) -> Table:
     """Every figure month by month, with the annual value beside it."""
-    header = ["报告部分", "指标", "单位", *[f"{m}月" for m in range(1, 13)], "全年", "标注", "指标编号"]
+    header = ("报告部分", "指标", "单位", *[f"{m}月" for m in range(1, 13)], "全年", "标注", "指标编号")
     rows = []
     for f in pub.figures:
         months = pub.monthly.get(f.figure_id, {})
@@ -194,19 +102,20 @@ def monthly_sheet(wb, pub: Published) -> None:
             *[table_number(months[m], f.unit) if m in months else NOT_AVAILABLE for m in pub.months],
             table_number(f.value, f.unit), f.markers, f.figure_id,
         ])
-    table_sheet(
-        wb, "月度", f"{pub.year}年各指标月度数据", [
+    return Table(
+        "月度", f"{pub.year}年各指标月度数据", (
             "每行一个指标，1月至12月各一列；比率为当月比率，不能相加。",
             source_line(pub, (f.source_id for f in pub.figures)),
             f"{NOT_AVAILABLE} 表示该月数据尚未载入；{PROVISIONAL}、{REVISED} 见“注释”表。",
-        ],
+        ),
         header, rows, "table_monthly", widths={1: 8, 2: 26, 3: 5, **{c: 7 for c in range(4, 16)}, 16: 8, 17: 6, 18: ID_WIDTH},
+        description="每个指标1月至12月的数值和全年数值",
     )
 
 
-def community_sheet(wb, pub: Published) -> None:
+def community_table(pub: Published) -> Table:
     """Figures whose exports record a community, broken down by community."""
-    header = ["报告部分", "指标", "单位", *pub.communities, "全街道", "标注", "指标编号"]
+    header = ("报告部分", "指标", "单位", *pub.communities, "全街道", "标注", "指标编号")
     rows = []
     for f in pub.figures:
         if f.figure_id not in pub.by_community:
@@ -217,82 +126,41 @@ def community_sheet(wb, pub: Published) -> None:
                  for c in pub.communities]
         rows.append([f.section, f.label, f.unit, *cells, table_number(f.value, f.unit), f.markers, f.figure_id])
     sources = sorted({f.source_id for f in pub.figures if f.figure_id in pub.by_community})
-    table_sheet(
-        wb, "社区", f"{pub.year}年分社区数据", [
+    return Table(
+        "社区", f"{pub.year}年分社区数据", (
             "仅含导出记录所属社区的指标；按社区计算，口径与全年指标相同。比率为各社区自身的比率，不能相加。",
             source_line(pub, sources),
             f"{NOT_AVAILABLE} 表示该社区无可计算比率的记录；{NO_COMMUNITY}：记录未填所属社区。",
-        ],
+        ),
         header, rows, "table_community",
         widths={1: 8, 2: 26, 3: 5, **{c: 9 for c in range(4, 4 + len(pub.communities))},
                 4 + len(pub.communities): 9, 5 + len(pub.communities): 6, 6 + len(pub.communities): ID_WIDTH},
+        description="导出记录所属社区的指标，按社区分列",
     )
 
 
-COVER_HEADINGS = ("本工作簿内容", "报告年度", "数据来源", "生成方式", "数字格式", "标注说明", "联系方式", "制作单位")
-
-
-def cover_sheet(wb, pub: Published) -> None:
+def cover(pub: Published) -> Cover:
     """Title, what the workbook holds, where the data come from, who to contact, what the markers mean."""
-    from openpyxl.styles import Alignment, Font
-
     org = organisation()
-    ws = wb.active
-    ws.title = "封面"
-    lines = [
-        report_title(pub.year) + "：统计数据",
-        "本工作簿内容",
-        f"{report_title(pub.year)}中的统计数据：各部分指标、月度数据、分社区数据及与上年的比较。",
-        "报告年度",
-        str(pub.year),
-        "数据来源",
-        f"街道各业务系统每月导出的{len(set(f.source_id for f in pub.figures))}类数据，"
-        f"经校验后载入数据仓库；本年度已载入 {pub.files_loaded} 个来源月份。",
-        "生成方式",
-        f"由 reportpipe 读取{provenance(pub)}生成；所有数值由版本控制下的代码计算，未经人工修改。",
-        "数字格式",
-        "表中整数带千位分隔符（2,502），比率保留一位小数并带%（100.0%），与报告稿一致；报告稿正文中整数不带分隔符（2502件）。",
-        "标注说明",
-        f"{PROVISIONAL} 暂定数：该指标来源本年度尚有月份未载入，或最新一次提交被拒收，数值可能变化。",
-        f"{REVISED} 已修订：某月数据重新提交后，已发布的数值发生了变化。",
-        f"{NOT_AVAILABLE} 无数据；{NOT_APPLICABLE} 不适用。",
-        "联系方式",
-        org["contact"],
-        "制作单位",
-        org["producer"],
-    ]
-    for line in lines:
-        append_row(ws, [line])
-    ws.column_dimensions["A"].width = 100
-    for row in ws.iter_rows(max_col=1):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")  # long lines wrap instead of running off the page
-        if row[0].value in COVER_HEADINGS:
-            row[0].font = Font(bold=True, size=12)
-        fit_height(ws, row)
-    ws["A1"].font = Font(bold=True, size=14)
-    print_setup(ws)
+    return Cover(report_title(pub.year) + "：统计数据", (
+        ("本工作簿内容", (f"{report_title(pub.year)}中的统计数据：各部分指标、月度数据、分社区数据及与上年的比较。",)),
+        ("报告年度", (str(pub.year),)),
+        ("数据来源", (f"街道各业务系统每月导出的{len(set(f.source_id for f in pub.figures))}类数据，"
+                      f"经校验后载入数据仓库；本年度已载入 {pub.files_loaded} 个来源月份。",)),
+        ("生成方式", (f"由 reportpipe 读取{provenance(pub)}生成；所有数值由版本控制下的代码计算，未经人工修改。",)),
+        ("数字格式", ("表中整数带千位分隔符（2,502），比率保留一位小数并带%（100.0%），与报告稿一致；"
+                      "报告稿正文中整数不带分隔符（2502件）。",)),
+        ("标注说明", (f"{PROVISIONAL} 暂定数：该指标来源本年度尚有月份未载入，或最新一次提交被拒收，数值可能变化。",
+                      f"{REVISED} 已修订：某月数据重新提交后，已发布的数值发生了变化。",
+                      f"{NOT_AVAILABLE} 无数据；{NOT_APPLICABLE} 不适用。")),
+        ("联系方式", (org["contact"],)),
+        ("制作单位", (org["producer"],)),
+    ))
 
 
-NO_SHEET = "（无）"
 
 
-def contents_sheet(wb, tables: list[tuple[str, str, str]]) -> None:
-    """One row per table sheet, linked to it, with what it holds; a section without figures says so, unlinked."""
-    from openpyxl.worksheet.hyperlink import Hyperlink
-
-    ws = table_sheet(
-        wb, "目录", "目录", ["本工作簿每个工作表一张表；点击工作表名称可跳转。"],
-        ["工作表", "表格标题", "说明"], [list(t) for t in tables], "table_contents", widths={1: 14, 2: 50, 3: 60},
-    )
-    header_row = int(re.match(r"A(\d+)", ws.tables["table_contents"].ref)[1])
-    for (cell,) in ws.iter_rows(min_row=header_row + 1, max_col=1):
-        if cell.value != NO_SHEET:
-            # A location link stays inside the workbook (a "#..." target would become an external relationship).
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{cell.value}'!A1", display=cell.value)
-            cell.style = "Hyperlink"
-
-
-def notes_sheet(wb, pub: Published) -> None:
+def notes_table(pub: Published) -> Table:
     """What the markers, the number format, 余 and the less obvious columns mean."""
     figures = {f.figure_id: f for f in pub.figures}
     approximate = "；".join(f"{figures[i].label}（{approximation_rule(m)}）" for i, m in approximations(pub).items() if i in figures)
@@ -308,42 +176,23 @@ def notes_sheet(wb, pub: Published) -> None:
         ["社区", "分社区数据", "按导出记录的“所属社区”分组，用与全年指标相同的计算规则得出；计数和合计各社区之和等于全街道数值（未注明社区的记录单列）。"],
         ["月度", "月度数据", "每月数值按该月载入的数据计算；计数和合计各月之和等于全年数值。"],
     ]
-    table_sheet(wb, "注释", "注释", ["本表解释各表使用的标注和栏目。"],
-                ["标注或栏目", "含义", "说明"], notes, "table_notes", widths={1: 12, 2: 14, 3: 100})
+    return Table("注释", "注释", ("本表解释各表使用的标注和栏目。",), ("标注或栏目", "含义", "说明"), notes, "table_notes",
+                 widths={1: 12, 2: 14, 3: 100}, description="各表使用的标注、数字格式、约数和栏目的含义")
 
 
 def workbook(pub: Published, path: Path) -> Path:
     """The accessible workbook: cover, contents, notes, one sheet per section with figures, monthly, by community."""
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    cover_sheet(wb, pub)
     # The contents follow the report's outline: every section of a part that reports figures,
     # a section without figures listed (unlinked) so that the outline has no holes.
-    contents: list[tuple[str, str, str]] = []
-    numbered = []
+    entries: list[Table | Gap] = []
     for _, sections in outline_of(pub.year, pub.sections):
         if not any(pub.in_section(s.section) for s in sections):
             continue
         for s in sections:
             if pub.in_section(s.section):
-                numbered.append(s.section)
-                contents.append((sheet_name(s.section), section_title(pub, s.section, len(numbered)),
-                                 f"该部分 {len(pub.in_section(s.section))} 个指标的数值、标注、报告稿写法、与上年比较、来源和口径"))
+                entries.append(section_table(pub, s.section, sum(isinstance(e, Table) for e in entries) + 1))
             else:
-                contents.append((NO_SHEET, f"{pub.year}年 {s.section}{re.sub(r'^（[^）]*）', '', s.heading)}", NO_FIGURES))
-    contents.append(("月度", f"{pub.year}年各指标月度数据", "每个指标1月至12月的数值和全年数值"))
-    contents.append(("社区", f"{pub.year}年分社区数据", "导出记录所属社区的指标，按社区分列"))
-    contents_sheet(wb, [("注释", "注释", "各表使用的标注、数字格式、约数和栏目的含义"), *contents])
-    notes_sheet(wb, pub)
-    for number, section in enumerate(numbered, start=1):
-        section_sheet(wb, pub, section, number)
-    monthly_sheet(wb, pub)
-    community_sheet(wb, pub)
-    # Screen readers announce the document title; GSS asks for it in the file's properties.
-    wb.properties.title = wb["封面"]["A1"].value
-    wb.properties.creator = wb.properties.lastModifiedBy = organisation()["producer"]
-    wb.properties.language = "zh-CN"
-    wb.properties.created = pub.published_at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    wb.save(path)
-    return reproducible(path, pub.published_at)
+                entries.append(Gap(f"{pub.year}年 {s.section}{re.sub(r'^（[^）]*）', '', s.heading)}", NO_FIGURES))
+    entries += [monthly_table(pub), community_table(pub)]
+    return write(path, cover(pub), notes_table(pub), entries,
+                 Settings(creator=organisation()["producer"], published_at=pub.published_at))
