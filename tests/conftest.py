@@ -1,13 +1,22 @@
-"""Shared fixtures: a test PII key, an isolated Airflow home, export writers."""
+"""Shared fixtures: a test PII key, an isolated Airflow home, the demo year and the history scenario built once."""
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from tests.helpers import (
+    HISTORY_PETITIONS,
+    HISTORY_WORK_ORDERS,
+    TEST_PII_KEY,
+    cli,
+    write_petitions,
+    write_work_orders,
+)
 
 # Before anything imports Airflow: never touch a developer's ~/airflow.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="reportpipe-airflow-")
@@ -15,41 +24,11 @@ os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 
-TEST_PII_KEY = "test-key-0123456789abcdef"
-
 
 @pytest.fixture(autouse=True)
 def pii_key(monkeypatch):
     monkeypatch.setenv("REPORTPIPE_PII_KEY", TEST_PII_KEY)
     return TEST_PII_KEY.encode()
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
-    """A CSV export as a source system would write it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding=encoding, newline="") as f:
-        writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def write_xlsx(path: Path, header: list[str], rows: list[list], title: str | None = None, total: bool = False) -> Path:
-    """An XLSX export, optionally with a title row above the header and a 合计 row below."""
-    import openpyxl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    if title:
-        ws.append([title])
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    if total:
-        ws.append(["合计", None, len(rows)])
-    wb.save(path)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -78,22 +57,36 @@ def demo_warehouse(demo_inbox, tmp_path_factory) -> Path:
 def demo_report(demo_warehouse, tmp_path_factory) -> dict:
     """The demo year's report outputs, written once per session by `reportpipe report`: the paths it
     printed, the font warnings matplotlib raised, and whether report.duckdb stayed unchanged."""
-    import contextlib
     import hashlib
-    import io
     import warnings
 
-    from reportpipe.cli import main
-
     digest = lambda: hashlib.sha256((demo_warehouse / "report.duckdb").read_bytes()).hexdigest()  # noqa: E731
-    before, stdout = digest(), io.StringIO()
+    before = digest()
     out = tmp_path_factory.mktemp("demo_report")
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(stdout):
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        code = main(["report", "--year", "2023", "--out", str(out), "--warehouse", str(demo_warehouse)])
-    assert code == 0
+        written = cli("report", "--year", "2023", "--out", out, "--warehouse", demo_warehouse)
+    assert written.code == 0
     return {
-        "paths": [Path(line) for line in stdout.getvalue().splitlines()],
+        "paths": [Path(line) for line in written.out.splitlines()],
         "missing_glyphs": [str(w.message) for w in caught if "missing from font" in str(w.message)],
         "unchanged": before == digest(),
     }
+
+
+@pytest.fixture(scope="session")
+def history_scenario(tmp_path_factory) -> SimpleNamespace:
+    """The inbox and warehouse of the history scenario (tests/helpers.py: HISTORY_WORK_ORDERS and
+    HISTORY_PETITIONS), built once per session by `reportpipe run`. Read them; never change them."""
+    from reportpipe.pipeline import run
+
+    folder = tmp_path_factory.mktemp("history")
+    for month, counts in HISTORY_WORK_ORDERS.items():
+        write_work_orders(folder / "inbox", month, counts)
+    for month, counts in HISTORY_PETITIONS.items():
+        write_petitions(folder / "inbox", month, counts)
+    with pytest.MonkeyPatch.context() as mp:  # the per-test key is not set yet in a session fixture
+        mp.setenv("REPORTPIPE_PII_KEY", TEST_PII_KEY)
+        report = run(folder / "inbox", folder / "warehouse")
+    assert not report.rejected, [o.describe() for o in report.rejected]
+    return SimpleNamespace(inbox=folder / "inbox", warehouse=folder / "warehouse")

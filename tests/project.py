@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import TEST_PII_KEY
+from tests.helpers import TEST_PII_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_FIGURES = ROOT / "reference" / "figures_2023.csv"  # the 2023 report's figures
 REPORTPIPE = Path(sys.executable).with_name("reportpipe")
 
 

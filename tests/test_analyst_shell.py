@@ -9,15 +9,11 @@ import io
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from reportpipe.cli import main
-from tests.test_history import WORK_ORDERS, work_orders_file
-
-DUCKDB_SHELL = Path(sys.executable).parent / "duckdb"  # PyPI duckdb-cli, in requirements.lock
+from tests.helpers import DUCKDB_SHELL, HISTORY_WORK_ORDERS, cli, read_report, write_work_orders
 
 
 def test_the_venvs_duckdb_shell_reads_the_published_file(demo_warehouse):
@@ -31,8 +27,7 @@ def test_the_venvs_duckdb_shell_reads_the_published_file(demo_warehouse):
     shell = subprocess.run([DUCKDB_SHELL, "-readonly", "-csv", "-noheader", report, sql],
                            capture_output=True, text=True, timeout=60)
     assert shell.returncode == 0, shell.stderr
-    with duckdb.connect(str(report), read_only=True) as con:
-        count, total = con.execute(sql).fetchone()
+    [(count, total)] = read_report(demo_warehouse, sql)
     assert count > 0
     shown_count, shown_total = shell.stdout.strip().split(",")
     assert (int(shown_count), float(shown_total)) == (count, total)
@@ -49,17 +44,15 @@ def test_the_env_file_of_the_current_folder_is_read_and_an_exported_variable_win
         demo_warehouse, tmp_path, monkeypatch, no_warehouse_variable):
     (tmp_path / ".env").write_text(f"REPORTPIPE_WAREHOUSE={demo_warehouse}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["status", "--year", "2023"]) == 0
-    assert out.getvalue().startswith("2023 ")
+    status = cli("status", "--year", "2023")
+    assert status.code == 0
+    assert status.out.startswith("2023 ")
 
     elsewhere = tmp_path / "elsewhere"
     monkeypatch.setenv("REPORTPIPE_WAREHOUSE", str(elsewhere))
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        assert main(["status", "--year", "2023"]) == 2
-    assert f"{elsewhere / 'report.duckdb'} does not exist" in err.getvalue()
+    status = cli("status", "--year", "2023")
+    assert status.code == 2
+    assert f"{elsewhere / 'report.duckdb'} does not exist" in status.err
 
 
 class Tty(io.StringIO):
@@ -71,16 +64,17 @@ class Tty(io.StringIO):
 def test_long_work_shows_its_steps_on_a_terminal_only(terminal, tmp_path, monkeypatch):
     from reportpipe import pipeline
 
-    work_orders_file(tmp_path / "inbox", 1, WORK_ORDERS[1])
+    write_work_orders(tmp_path / "inbox", 1, HISTORY_WORK_ORDERS[1])
     name = "执法工单_202401.csv"
-    monkeypatch.setattr(pipeline, "BIG_FILE_ROWS", sum(WORK_ORDERS[1]))  # this file counts as a big one
+    monkeypatch.setattr(pipeline, "BIG_FILE_ROWS", sum(HISTORY_WORK_ORDERS[1]))  # this file counts as a big one
+    # main() itself, not cli(): stderr must be a terminal here, which cli()'s captured output is not.
     err = Tty() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "warehouse")]) == 0
     text = err.getvalue()
-    steps = [f"reading {name} …", f"typing {sum(WORK_ORDERS[1])} rows of {name} …",
-             f"validating {sum(WORK_ORDERS[1])} rows of {name} …", f"loading {sum(WORK_ORDERS[1])} rows of {name} …"]
+    steps = [f"reading {name} …", f"typing {sum(HISTORY_WORK_ORDERS[1])} rows of {name} …",
+             f"validating {sum(HISTORY_WORK_ORDERS[1])} rows of {name} …", f"loading {sum(HISTORY_WORK_ORDERS[1])} rows of {name} …"]
     # The timing of a big file is a result: printed once, on its own line, wherever stderr goes.
     timing = [line for line in text.replace("\r\033[K", "\n").splitlines() if line.startswith(f"{name}: read ")]
     assert len(timing) == 1 and " rows in " in timing[0] and " expectations in " in timing[0]

@@ -13,30 +13,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reportpipe.cli import main as cli
 from reportpipe.contracts import figures, sources
 from reportpipe.pipeline import refresh_statistics
 from reportpipe.statistics.explain import explain, number_text
 from reportpipe.warehouse.dictionary import data_dictionary
 from reportpipe.warehouse.publication import PARQUET
 from reportpipe.warehouse.session import WORK_DB
+from tests.helpers import cli, open_read_only, open_report, parquet_copy
 
 # <中文标签> | <English meaning>[ | unit: <unit>]
 COMMENT = re.compile(r"\S[^|]* \| \S[^|]*( \| unit: \S[^|]*)?")
 
 
-def published(wh):
-    return duckdb.connect(str(wh / "report.duckdb"), read_only=True)
-
-
 # What report.duckdb publishes: its tables, and the fct_ views over its stg_ tables.
 OBJECTS = ("SELECT table_name, comment FROM duckdb_tables() UNION ALL"
            " SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
-
-
-def parquet_copy(folder: Path, table: str) -> str:
-    """The Parquet set's copy of a published table, as DuckDB reads it: a file, or a folder of months."""
-    return f"read_parquet('{folder / table}/*.parquet')" if (folder / table).is_dir() else f"read_parquet('{folder / table}.parquet')"
 
 
 def where_to_document(table: str, column: str | None) -> str:
@@ -51,7 +42,7 @@ def where_to_document(table: str, column: str | None) -> str:
 
 
 def test_every_published_table_and_column_has_a_dictionary_comment(demo_warehouse):
-    with published(demo_warehouse) as con:
+    with open_report(demo_warehouse) as con:
         tables = [(t, None, c) for t, c in con.execute(OBJECTS).fetchall()]
         columns = con.execute("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = current_database()").fetchall()
     missing = [
@@ -65,7 +56,7 @@ def test_every_published_table_and_column_has_a_dictionary_comment(demo_warehous
 
 def test_every_dictionary_entry_names_a_published_table_and_column(demo_warehouse):
     """A renamed or dropped column must take its entry with it."""
-    with published(demo_warehouse) as con:
+    with open_report(demo_warehouse) as con:
         actual = {t: {c for c, in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [t]).fetchall()}
                   for t, _ in con.execute(OBJECTS).fetchall()}
     stale = [f"{t}.{c}" for t, entries in data_dictionary().items() for c in entries
@@ -75,7 +66,7 @@ def test_every_dictionary_entry_names_a_published_table_and_column(demo_warehous
 
 def test_parquet_copies_equal_the_published_tables(demo_warehouse):
     folder = demo_warehouse / PARQUET
-    with published(demo_warehouse) as con:
+    with open_report(demo_warehouse) as con:
         tables = sorted(t for t, _ in con.execute(OBJECTS).fetchall())
         assert sorted(p.stem for p in folder.iterdir()) == tables
         for t in tables:
@@ -118,35 +109,29 @@ def test_failed_publication_leaves_report_and_parquet_set_untouched(demo_warehou
     assert sorted(p.name for p in wh.iterdir() if p.name.startswith(".") and p.name != ".lock") == [current_set.name]
 
 
-def cli_output(capsys, *argv):
-    code = cli(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_describe_lists_every_table_with_its_comment_and_rows(demo_warehouse, capsys):
-    code, out, _ = cli_output(capsys, "describe", "--warehouse", str(demo_warehouse))
-    with published(demo_warehouse) as con:
+def test_describe_lists_every_table_with_its_comment_and_rows(demo_warehouse):
+    described = cli("describe", "--warehouse", demo_warehouse)
+    with open_report(demo_warehouse) as con:
         tables = con.execute(OBJECTS).fetchall()
         expected = [(t, con.execute(f"SELECT count(*) FROM {t}").fetchone()[0], c) for t, c in tables]
-    assert code == 0
-    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert described.code == 0
+    lines = {line.split()[0]: line for line in described.out.splitlines()[1:]}
     assert sorted(lines) == sorted(t for t, _, _ in expected)
     for table, rows, comment in expected:
         assert lines[table].split(None, 2) == [table, str(rows), comment]
 
 
-def test_describe_one_table_lists_its_columns(demo_warehouse, capsys):
-    code, out, _ = cli_output(capsys, "describe", "report_figures", "--warehouse", str(demo_warehouse))
-    with published(demo_warehouse) as con:
+def test_describe_one_table_lists_its_columns(demo_warehouse):
+    described = cli("describe", "report_figures", "--warehouse", demo_warehouse)
+    with open_report(demo_warehouse) as con:
         columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = 'report_figures' ORDER BY column_index").fetchall()
-    assert code == 0
-    assert [line.split(None, 2) for line in out.splitlines()[1:]] == [list(c) for c in columns]
+    assert described.code == 0
+    assert [line.split(None, 2) for line in described.out.splitlines()[1:]] == [list(c) for c in columns]
 
 
-def test_describe_an_unknown_table_lists_the_tables(demo_warehouse, capsys):
-    code, _, err = cli_output(capsys, "describe", "report_figure", "--warehouse", str(demo_warehouse))
-    assert code == 2 and "no table 'report_figure'" in err and "report_figures_monthly" in err
+def test_describe_an_unknown_table_lists_the_tables(demo_warehouse):
+    described = cli("describe", "report_figure", "--warehouse", demo_warehouse)
+    assert described.code == 2 and "no table 'report_figure'" in described.err and "report_figures_monthly" in described.err
 
 
 def figure_of_kind(kind):
@@ -155,19 +140,19 @@ def figure_of_kind(kind):
 
 
 @pytest.mark.parametrize("kind", ["count", "sum", "rate"])
-def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, capsys, tmp_path, kind):
+def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, tmp_path, kind):
     f = figure_of_kind(kind)
     rows_csv = tmp_path / "rows.csv"
-    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))
-    with published(demo_warehouse) as con:
+    explained = cli("explain", f.figure_id, "--year", "2023", "--warehouse", demo_warehouse, "--rows", rows_csv)
+    with open_report(demo_warehouse) as con:
         value, = con.execute("SELECT value FROM report_figures WHERE figure_id = ? AND year = 2023", [f.figure_id]).fetchone()
         files = con.execute("SELECT path, sha256 FROM loaded_months WHERE source_id = ? AND year(month) = 2023", [f.source_id]).fetchall()
         sql = explain(con, f, 2023).sql
         assert con.execute(sql).fetchall() == [(2023, value)]  # the SQL shown runs against report.duckdb
-    assert code == 0
+    assert explained.code == 0
     for text in (f.label, f.section, f.unit, f.definition, sql.splitlines()[-1].strip(), f"value 2023  {number_text(value)} {f.unit}"):
-        assert text in out
-    assert len(files) == 12 and all(sha in out and Path(path).name in out for path, sha in files)
+        assert text in explained.out
+    assert len(files) == 12 and all(sha in explained.out and Path(path).name in explained.out for path, sha in files)
 
     with rows_csv.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -180,25 +165,25 @@ def test_explain_recomputes_the_figure_and_names_its_files(demo_warehouse, capsy
         assert round(100 * sum(r["in_numerator"] == "True" for r in rows) / len(rows), 1) == value
 
 
-def test_explain_prints_the_recomputed_value_and_fails_when_the_published_one_differs(demo_warehouse, capsys, tmp_path):
+def test_explain_prints_the_recomputed_value_and_fails_when_the_published_one_differs(demo_warehouse, tmp_path):
     f = figure_of_kind("count")
     wh = tmp_path / "wh"
     wh.mkdir()
     shutil.copy(demo_warehouse / "report.duckdb", wh)
     with duckdb.connect(str(wh / "report.duckdb")) as con:
         value, = con.execute("UPDATE report_figures SET value = value + 1 WHERE figure_id = ? AND year = 2023 RETURNING value - 1", [f.figure_id]).fetchone()
-    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(wh))
-    assert code == 1
-    assert f"value 2023  {number_text(value)} {f.unit}   DIFFERS from report_figures: {number_text(value + 1)}" in out
+    explained = cli("explain", f.figure_id, "--year", "2023", "--warehouse", wh)
+    assert explained.code == 1
+    assert f"value 2023  {number_text(value)} {f.unit}   DIFFERS from report_figures: {number_text(value + 1)}" in explained.out
 
 
-def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, capsys, tmp_path):
+def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, tmp_path):
     petitions = sources()["petitions"]
     f = next(f for f in figures() if f.source_id == "petitions")
     rows_csv = tmp_path / "rows.csv"
-    assert cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(demo_warehouse), "--rows", str(rows_csv))[0] == 0
+    assert cli("explain", f.figure_id, "--year", "2023", "--warehouse", demo_warehouse, "--rows", rows_csv).code == 0
     personal = [c for c in petitions.columns if c.pii]
-    with duckdb.connect(str(demo_warehouse / WORK_DB), read_only=True) as con:
+    with open_read_only(demo_warehouse / WORK_DB) as con:
         clear = {v.strip(" \u3000") for c in personal for v, in con.execute(f'SELECT DISTINCT "{c.name}" FROM raw_petitions WHERE "{c.name}" IS NOT NULL').fetchall()} - {""}
     text = rows_csv.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
@@ -207,19 +192,19 @@ def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, capsys, 
     assert not [v for v in clear if v in text]
 
 
-def test_explain_an_unknown_figure_or_year(demo_warehouse, capsys):
-    code, _, err = cli_output(capsys, "explain", "orders_zhengtung", "--year", "2023", "--warehouse", str(demo_warehouse))
-    assert code == 2 and "no figure 'orders_zhengtung'" in err and "orders_zhengtong" in err
-    code, _, err = cli_output(capsys, "explain", "orders_zhengtong", "--year", "2019", "--warehouse", str(demo_warehouse))
-    assert code == 2 and "no published value of orders_zhengtong for 2019" in err
+def test_explain_an_unknown_figure_or_year(demo_warehouse):
+    explained = cli("explain", "orders_zhengtung", "--year", "2023", "--warehouse", demo_warehouse)
+    assert explained.code == 2 and "no figure 'orders_zhengtung'" in explained.err and "orders_zhengtong" in explained.err
+    explained = cli("explain", "orders_zhengtong", "--year", "2019", "--warehouse", demo_warehouse)
+    assert explained.code == 2 and "no published value of orders_zhengtong for 2019" in explained.err
 
 
-def test_explain_says_why_a_figure_is_provisional(demo_warehouse, capsys, tmp_path):
+def test_explain_says_why_a_figure_is_provisional(demo_warehouse, tmp_path):
     wh = withdraw_december_of_litigation(demo_warehouse, tmp_path)
     refresh_statistics(wh)
     f = next(f for f in figures() if f.source_id == "litigation")
-    code, out, _ = cli_output(capsys, "explain", f.figure_id, "--year", "2023", "--warehouse", str(wh))
-    assert code == 0 and "PROVISIONAL: 11 of 12 months loaded; missing 2023-12" in out
+    explained = cli("explain", f.figure_id, "--year", "2023", "--warehouse", wh)
+    assert explained.code == 0 and "PROVISIONAL: 11 of 12 months loaded; missing 2023-12" in explained.out
 
 
 def withdraw_december_of_litigation(demo_warehouse, tmp_path):
@@ -243,7 +228,7 @@ def test_a_reader_holding_the_published_file_keeps_its_view_and_does_not_block_a
         return con.execute("SELECT (SELECT count(*) FROM loaded_months), (SELECT sum(months_loaded) FROM report_figures),"
                            " (SELECT list(value ORDER BY figure_id) FROM report_figures)").fetchone()
 
-    reader = published(wh)
+    reader = open_report(wh)
     before = seen(reader)
     refresh = subprocess.Popen([sys.executable, "-c", REFRESH, str(wh)])
     deadline, queries = time.monotonic() + 300, 0
@@ -255,6 +240,6 @@ def test_a_reader_holding_the_published_file_keeps_its_view_and_does_not_block_a
     assert seen(reader) == before  # after the swap too: the reader holds the old file
     # A DuckDB process shares one database per path: a new connection sees the new file once the old ones are closed.
     reader.close()
-    with published(wh) as con:
+    with open_report(wh) as con:
         after = seen(con)
     assert after[0] == before[0] - 1 and after != before

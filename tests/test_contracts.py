@@ -14,12 +14,11 @@ from reportpipe.contracts import ContractError, figures, sources
 from reportpipe.demo.inbox import write_inbox
 from reportpipe.settings import WAREHOUSE_SCHEMA
 from reportpipe.statistics.figures import build_report_tables
-from tests.project import ROOT, reportpipe
-from tests.test_end_to_end import REFERENCE
+from tests.project import REFERENCE_FIGURES, ROOT, reportpipe
 
 
 def test_every_reference_figure_is_declared_once_with_its_definition():
-    with REFERENCE.open(encoding="utf-8") as f:
+    with REFERENCE_FIGURES.open(encoding="utf-8") as f:
         reference = {r["figure_id"]: r for r in csv.DictReader(f)}
     declared = figures()
     assert sorted(f.figure_id for f in declared) == sorted(reference)

@@ -9,24 +9,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
 from reportpipe.contracts import sources
 from reportpipe.pipeline import run
-from tests.conftest import TEST_PII_KEY
-from tests.test_pipeline import snapshot
-
-REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "figures_2023.csv"
+from tests.helpers import TEST_PII_KEY, published_rows, read_report
+from tests.project import REFERENCE_FIGURES
 
 
 def reference_figures() -> dict[str, float]:
-    with REFERENCE.open(encoding="utf-8") as f:
+    with REFERENCE_FIGURES.open(encoding="utf-8") as f:
         return {row["figure_id"]: float(row["value"]) for row in csv.DictReader(f)}
 
 
 def published_figures(warehouse: Path, year: int = 2023) -> dict[str, float]:
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        return dict(con.execute("SELECT figure_id, value FROM report_figures WHERE year = ?", [year]).fetchall())
+    return dict(read_report(warehouse, "SELECT figure_id, value FROM report_figures WHERE year = ?", [year]))
 
 
 def test_make_demo_runs_the_dags_month_by_month_as_the_cli_computes_them(demo_inbox, demo_warehouse, tmp_path):
@@ -50,11 +45,9 @@ def test_make_demo_runs_the_dags_month_by_month_as_the_cli_computes_them(demo_in
     # Progress is shown month by month.
     assert [line[:7] for line in done.stdout.splitlines() if line.startswith("2023-")] == ["2023-01", "2023-02"]
     monthly = "SELECT month, figure_id, value FROM report_figures_monthly WHERE month <= DATE '2023-02-01' ORDER BY ALL"
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        by_airflow = con.execute(monthly).fetchall()
-        assert con.execute("SELECT bool_and(is_provisional), max(months_loaded) FROM report_figures").fetchall() == [(True, 2)]
-    with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
-        assert by_airflow == con.execute(monthly).fetchall()
+    by_airflow = read_report(warehouse, monthly)
+    assert read_report(warehouse, "SELECT bool_and(is_provisional), max(months_loaded) FROM report_figures") == [(True, 2)]
+    assert by_airflow == read_report(demo_warehouse, monthly)
     assert len(by_airflow) == 2 * len(reference_figures())
 
 
@@ -62,10 +55,10 @@ def test_cli_gives_the_same_figures_and_a_rerun_changes_nothing(demo_inbox, demo
     assert published_figures(demo_warehouse) == reference_figures()
     warehouse = tmp_path / "warehouse"
     shutil.copytree(demo_warehouse, warehouse, symlinks=True)
-    first = snapshot(warehouse)
+    first = published_rows(warehouse)
     report = run(demo_inbox, warehouse)
     assert not report.rejected and not report.strays
-    assert snapshot(warehouse) == first
+    assert published_rows(warehouse) == first
 
 
 def test_demo_redelivery_is_what_makes_the_figures_right(demo_inbox, tmp_path):

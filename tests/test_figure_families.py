@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
-from reportpipe.cli import main as cli
 from reportpipe.contracts import figures
 from reportpipe.statistics.figures import NO_COMMUNITY
-from tests.conftest import TEST_PII_KEY, write_csv, write_xlsx
+from tests.helpers import TEST_PII_KEY, cli, open_report, write_csv, write_xlsx
 
 WORK_ORDERS = ["工单编号", "来源渠道", "受理时间", "问题类型", "所属社区", "问题地址", "诉求人电话", "首次响应时间", "办结时间", "办理状态"]
 SUPPLIES = ["发放编号", "发放日期", "物资名称", "数量", "单位", "发放对象", "所属社区"]
@@ -84,22 +82,22 @@ def warehouse(tmp_path_factory):
     write_inbox(folder / "inbox")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("REPORTPIPE_PII_KEY", TEST_PII_KEY)
-        assert cli(["run", "--inbox", str(folder / "inbox"), "--warehouse", str(folder / "warehouse")]) == 0
+        assert cli("run", "--inbox", folder / "inbox", "--warehouse", folder / "warehouse").code == 0
     return folder / "warehouse"
 
 
 @pytest.fixture(scope="module")
 def published(warehouse):
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
+    with open_report(warehouse) as con:
         yield con
 
 
-def values(con, year: int = 2023) -> dict[str, float | None]:
+def figure_values(con, year: int = 2023) -> dict[str, float | None]:
     return dict(con.execute("SELECT figure_id, value FROM report_figures WHERE year = ?", [year]).fetchall())
 
 
 def test_count_with_a_condition(published):
-    got = values(published)
+    got = figure_values(published)
     # 政通 orders the team handled in 2023: W1, W2 (still 办理中: handled, not sent back), W4 (padded
     # "　政通 "), W7 (April). Not W3 (退单), not W0 (December 2022).
     assert got["orders_zhengtong"] == 4
@@ -108,11 +106,11 @@ def test_count_with_a_condition(published):
     # 环保扬尘: only W6, which was sent back (退单): none.
     assert got["orders_dust"] == 0
     # 2022 has W0 alone.
-    assert values(published, 2022)["orders_zhengtong"] == 1
+    assert figure_values(published, 2022)["orders_zhengtong"] == 1
 
 
 def test_sum_of_a_column_over_the_rows_of_a_filter(published):
-    got = values(published)
+    got = figure_values(published)
     # 灭火器 handed out: S1 40 + S2 25 (no community: a unit outside) + S4 5 = 70; not S3's 10 烟感报警器.
     assert got["extinguishers"] == 70
     assert got["smoke_alarms"] == 10
@@ -126,7 +124,7 @@ def test_sum_of_a_column_over_the_rows_of_a_filter(published):
 
 
 def test_rate_of_a_numerator_over_a_denominator(published):
-    got = values(published)
+    got = figure_values(published)
     # Mediations M1-M4 were all handled (M3 still 调解中 counts as handled).
     assert got["mediations_handled"] == 4
     # Success rate among the decided ones: M1 and M4 succeeded, M2 did not; M3 (调解中) is not decided.
@@ -135,7 +133,7 @@ def test_rate_of_a_numerator_over_a_denominator(published):
 
 
 def test_rate_under_a_filter(published):
-    got = values(published)
+    got = figure_values(published)
     # 代表建议: N1, N2, N3, N5, N6 (the 合计 row under the table is no item); N4 is a 审议意见.
     assert (got["npc_suggestions"], got["npc_opinions"]) == (5, 1)
     # Satisfaction among the answered 代表建议 (N1, N2, N5, N6; N3 not answered, N4 another category):

@@ -23,8 +23,7 @@ import pytest
 from reportpipe.contracts import figures
 from tests.api_server import ApiServer
 from tests.browser import driver
-from tests.conftest import TEST_PII_KEY, write_csv
-from tests.faults.commands import cli
+from tests.helpers import TEST_PII_KEY, cli, write_csv
 from tests.smtp import html_part, mailbox
 
 YEAR = 2023

@@ -3,18 +3,15 @@ personal-data key re-hashes every value from raw_, and every model's key is uniq
 
 from __future__ import annotations
 
-import contextlib
 import hmac
-import io
 import shutil
 
 import duckdb
 import pytest
 
-from reportpipe.cli import main as cli
 from reportpipe.contracts import sources
 from reportpipe.pipeline import rebuild
-from tests.conftest import TEST_PII_KEY
+from tests.helpers import TEST_PII_KEY, cli, open_read_only, open_report, read_report
 
 BLANKS = " \t\r\n\u3000\u00a0\ufeff"  # SPEC: a cell may come padded, also full-width
 NEW_KEY = "another-key-fedcba9876543210"
@@ -27,10 +24,9 @@ def keyed_hash(key: str, value: str | None) -> str | None:
 
 
 def printed_sql(model: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert cli(["sql", model]) == 0
-    return out.getvalue()
+    printed = cli("sql", model)
+    assert printed.code == 0
+    return printed.out
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +69,7 @@ def rebuilt(demo_warehouse, tmp_path_factory):
 def test_a_new_key_rehashes_every_personal_value_from_raw(rebuilt):
     personal = {s: [c for c in src.columns if c.pii] for s, src in sources().items()}
     checked = 0
-    with duckdb.connect(str(rebuilt / "work.duckdb"), read_only=True) as con:
+    with open_read_only(rebuilt / "work.duckdb") as con:
         con.execute(f"ATTACH '{rebuilt / 'report.duckdb'}' AS published (READ_ONLY)")
         for source_id, columns in personal.items():
             for c in columns:
@@ -90,7 +86,7 @@ def test_a_new_key_rehashes_every_personal_value_from_raw(rebuilt):
 
 def test_a_new_key_leaves_the_figures_unchanged(rebuilt, demo_warehouse):
     def figures(warehouse):
-        with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
+        with open_report(warehouse) as con:
             return [con.execute(f"FROM {t} ORDER BY ALL").fetchall() for t in ("report_figures", "report_figures_monthly")]
 
     before, after = figures(demo_warehouse), figures(rebuilt)
@@ -105,10 +101,9 @@ KEYS += [(f"stg_{s}", (src.key.column,)) for s, src in sources().items()]
 
 @pytest.mark.parametrize(("table", "key"), KEYS, ids=[t for t, _ in KEYS])
 def test_every_model_key_is_unique_and_not_null(table, key, demo_warehouse):
-    with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
-        rows, distinct, nulls = con.execute(
-            f"SELECT count(*), count(DISTINCT ({', '.join(key)})),"
-            f" count(*) FILTER (WHERE {' OR '.join(f'{k} IS NULL' for k in key)}) FROM {table}").fetchone()
+    [(rows, distinct, nulls)] = read_report(
+        demo_warehouse, f"SELECT count(*), count(DISTINCT ({', '.join(key)})),"
+        f" count(*) FILTER (WHERE {' OR '.join(f'{k} IS NULL' for k in key)}) FROM {table}")
     assert rows > 0
     assert nulls == 0, f"{table}: {nulls} rows without {key}"
     assert distinct == rows, f"{table}: {rows - distinct} rows repeat a key {key}"

@@ -16,10 +16,8 @@ from reportpipe.contracts import sources
 from reportpipe.pipeline import rebuild, refresh_statistics, run
 from reportpipe.warehouse.publication import MONTHS_TABLE, PARQUET, REPORT_DB, ROW_LAYERS, open_published
 from reportpipe.warehouse.session import WORK_DB
+from tests.helpers import DUCKDB_SHELL, open_read_only, parquet_copy, read_report, write_work_orders
 from tests.project import ROOT
-from tests.test_analyst_shell import DUCKDB_SHELL
-from tests.test_analysts import parquet_copy
-from tests.test_history import work_orders_file
 
 
 def documented_tables() -> list[str]:
@@ -31,7 +29,7 @@ def documented_tables() -> list[str]:
 def assert_published_as_work(wh: Path) -> None:
     """report.duckdb and the Parquet set hold exactly the documented tables, each as work.duckdb has it."""
     parquet = wh / PARQUET
-    with duckdb.connect(str(wh / WORK_DB), read_only=True) as con:
+    with open_read_only(wh / WORK_DB) as con:
         con.execute(f"ATTACH '{wh / REPORT_DB}' AS report (READ_ONLY)")
         published = sorted(t for t, in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'report' UNION ALL"
@@ -65,7 +63,7 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
     before = month_files(wh)
     assert len(before) > 100  # the demo year: 12 sources × 12 months × stg_ and fct_
     inbox = tmp_path / "inbox"
-    work_orders_file(inbox, 1, (40, 30, 0))
+    write_work_orders(inbox, 1, (40, 30, 0))
     assert not run(inbox, wh).rejected
     assert_published_as_work(wh)
     added = month_files(wh)
@@ -74,7 +72,7 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
 
     # A second delivery of the month replaces its rows; the other months stay as they were.
     (inbox / "work_orders" / "执法工单_202401.csv").unlink()
-    work_orders_file(inbox, 1, (41, 30, 0), version="_v2")
+    write_work_orders(inbox, 1, (41, 30, 0), version="_v2")
     assert not run(inbox, wh).rejected
     assert_published_as_work(wh)
     again = month_files(wh)
@@ -85,7 +83,7 @@ def test_a_refresh_writes_only_the_months_that_changed(wh, tmp_path):
                            " AND month = DATE '2024-01-01'").fetchone() == (71,)
 
     # A delivery without records empties the month: its files go, and so do its rows.
-    work_orders_file(inbox, 1, (0, 0, 0), version="_v3")
+    write_work_orders(inbox, 1, (0, 0, 0), version="_v3")
     assert not run(inbox, wh).rejected
     assert_published_as_work(wh)
     assert sorted(month_files(wh)) == sorted(before)
@@ -117,9 +115,8 @@ def test_a_new_personal_data_key_republishes_every_hashed_month(wh, monkeypatch)
     rebuild(wh)
     assert_published_as_work(wh)
     after = month_files(wh)
-    with duckdb.connect(str(wh / REPORT_DB), read_only=True) as con:
-        hashed = {t for t, in con.execute("SELECT DISTINCT table_name FROM duckdb_columns()"
-                                          " WHERE column_name LIKE '%\\_hash' ESCAPE '\\'").fetchall()}
+    hashed = {t for t, in read_report(wh, "SELECT DISTINCT table_name FROM duckdb_columns()"
+                                          " WHERE column_name LIKE '%\\_hash' ESCAPE '\\'")}
     assert "stg_petitions" in hashed
     rewritten = {k.split("/")[0] for k in before if after[k] != before[k]}
     assert rewritten == {t for t in hashed if t.startswith(ROW_LAYERS)}

@@ -9,7 +9,7 @@ import pytest
 
 from reportpipe.intake.readers import stage
 from reportpipe.problems import Unreadable
-from tests.conftest import write_csv, write_xlsx
+from tests.helpers import write_csv, write_xlsx
 
 HEADER = ["编号", "提出日期", "类别"]
 ROWS = [["N1", "2023/3/5", " 审议意见　"], ["N2", "2023年3月6日", "代表建议"]]

@@ -9,7 +9,7 @@ from reportpipe.contracts import figures
 from reportpipe.pipeline import run
 from reportpipe.statistics import reconcile
 from reportpipe.statistics.figures import NO_COMMUNITY
-from tests.test_pipeline import V1, lit
+from tests.helpers import MARCH_LAWSUITS, write_litigation
 
 
 def report_tables(values: dict[str, float], monthly_factor: float = 1.0,
@@ -83,10 +83,10 @@ def test_a_community_breakdown_that_loses_rows_blocks_the_publication(demo_inbox
 
 def test_failed_reconciliation_leaves_the_published_file_byte_identical(tmp_path, monkeypatch):
     inbox, wh = tmp_path / "inbox", tmp_path / "wh"
-    lit(inbox, "复议诉讼_202303.csv", V1)
+    write_litigation(inbox, "复议诉讼_202303.csv", MARCH_LAWSUITS)
     run(inbox, wh)
     before = (wh / "report.duckdb").read_bytes()
-    lit(inbox, "复议诉讼_202304.csv", [["(2023)京0101行初9号", "2023-04-02", "行政诉讼", "", "败诉", "否"]])
+    write_litigation(inbox, "复议诉讼_202304.csv", [["(2023)京0101行初9号", "2023-04-02", "行政诉讼", "", "败诉", "否"]])
     monkeypatch.setattr(reconcile, "checks", lambda: [("lawsuits never lost", "lawsuits_lost = 0")])
     with pytest.raises(reconcile.ReconciliationError, match="lawsuits never lost"):
         run(inbox, wh)

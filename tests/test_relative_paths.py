@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
-
-from reportpipe.cli import main as cli
-from tests.conftest import write_csv
-
-HEADER = ["案号", "收案日期", "案件类型", "案由", "审理结果", "负责人出庭"]
+from tests.helpers import cli, read_report, write_litigation
 
 
 def test_run_with_relative_inbox_and_warehouse_loads_the_month(tmp_path, monkeypatch):
-    write_csv(tmp_path / "inbox" / "litigation" / "复议诉讼_202303.csv", HEADER,
-              [["(2023)京0101行初1号", "2023-03-02", "行政诉讼", "不服行政处罚决定", "未判决", "否"]])
+    write_litigation(tmp_path / "inbox", "复议诉讼_202303.csv",
+                     [["(2023)京0101行初1号", "2023-03-02", "行政诉讼", "不服行政处罚决定", "未判决", "否"]])
     monkeypatch.chdir(tmp_path)
-    assert cli(["run", "--inbox", "inbox", "--warehouse", "state"]) == 0
-    with duckdb.connect(str(tmp_path / "state" / "report.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT source_id, rows FROM loaded_months").fetchall() == [("litigation", 1)]
+    assert cli("run", "--inbox", "inbox", "--warehouse", "state").code == 0
+    assert read_report(tmp_path / "state", "SELECT source_id, rows FROM loaded_months") == [("litigation", 1)]

@@ -21,7 +21,6 @@ import duckdb
 import openpyxl
 import pytest
 
-from reportpipe.cli import main
 from reportpipe.contracts import figures as contract_figures
 from reportpipe.outputs.charts import cjk_font
 from reportpipe.outputs.docx import docx_draft
@@ -47,7 +46,9 @@ from reportpipe.outputs.published import published
 from reportpipe.outputs.reports import publish_reports
 from reportpipe.outputs.spreadsheet import NO_SHEET, sheet_name
 from reportpipe.outputs.workbook import workbook
-from reportpipe.settings import PROJECT_DIR, TIMEZONE
+from reportpipe.settings import TIMEZONE
+from tests.helpers import cli, figures_of, open_report, output, read_report, table_of
+from tests.project import REFERENCE_FIGURES
 
 YEAR = 2023
 INJECTED = '=HYPERLINK("http://x","y")'
@@ -56,26 +57,8 @@ PUBLISHED_AT = dt.datetime(2024, 1, 8, 1, 30, tzinfo=dt.timezone.utc)  # the cha
 DRAFT_NUMBER = re.compile(r"^(—|\d+(?:\.\d+)?)(余?)")
 
 
-def figures_of(warehouse: Path, year: int = YEAR) -> dict[str, dict]:
-    """report_figures of a year as figure_id → row dict, read directly with SQL."""
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        cur = con.execute("SELECT * FROM report_figures WHERE year = ?", [year])
-        names = [d[0] for d in cur.description]
-        return {row[1]: dict(zip(names, row)) for row in cur.fetchall()}
-
-
 def revised_ids(warehouse: Path, year: int = YEAR) -> set[str]:
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        return {r[0] for r in con.execute("SELECT figure_id FROM figure_revisions WHERE year = ?", [year]).fetchall()}
-
-
-def table_of(ws) -> tuple[int, list[str], list[dict]]:
-    """The sheet's single Excel table: its header row number, header and body rows as dicts."""
-    (table,) = ws.tables.values()
-    first, last = re.fullmatch(r"A(\d+):[A-Z]+(\d+)", table.ref).groups()
-    rows = list(ws.iter_rows(min_row=int(first), max_row=int(last), values_only=True))
-    header = list(rows[0])
-    return int(first), header, [dict(zip(header, r)) for r in rows[1:]]
+    return {r[0] for r in read_report(warehouse, "SELECT figure_id FROM figure_revisions WHERE year = ?", [year])}
 
 
 def shown(value):
@@ -85,13 +68,9 @@ def shown(value):
 
 def write_with_cli(warehouse: Path, out: Path) -> list[Path]:
     """Run `reportpipe report` and return the paths it printed."""
-    import contextlib
-    import io
-
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        assert main(["report", "--year", str(YEAR), "--out", str(out), "--warehouse", str(warehouse)]) == 0
-    return [Path(line) for line in stdout.getvalue().splitlines()]
+    written = cli("report", "--year", YEAR, "--out", out, "--warehouse", warehouse)
+    assert written.code == 0
+    return [Path(line) for line in written.out.splitlines()]
 
 
 @pytest.fixture(scope="module")
@@ -132,11 +111,6 @@ def changed(demo_warehouse, tmp_path_factory):
         con.execute("UPDATE publication SET published_at = ?, content_sha256 = ?", [PUBLISHED_AT, "ab" * 32])
     paths = write_with_cli(warehouse, tmp_path_factory.mktemp("changed_report"))
     return {"warehouse": warehouse, "paths": paths, **plan}
-
-
-def output(paths: list[Path], suffix: str) -> Path:
-    (path,) = [p for p in paths if p.suffix == suffix]
-    return path
 
 
 def section_sheets(wb, figures: dict[str, dict]) -> list:
@@ -251,9 +225,9 @@ def test_monthly_sheet_holds_the_published_months(demo_warehouse, demo_report):
     wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
     _, header, rows = table_of(wb["月度"])
     assert header[3:15] == [f"{m}月" for m in range(1, 13)] and header[-1] == "指标编号"
-    with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
-        monthly = {(f, m): v for f, m, v in con.execute(
-            "SELECT figure_id, left(CAST(month AS VARCHAR), 7), value FROM report_figures_monthly WHERE year = ?", [YEAR]).fetchall()}
+    monthly = {(f, m): v for f, m, v in read_report(
+        demo_warehouse,
+        "SELECT figure_id, left(CAST(month AS VARCHAR), 7), value FROM report_figures_monthly WHERE year = ?", [YEAR])}
     figures = figures_of(demo_warehouse)
     assert sorted(r["指标编号"] for r in rows) == sorted(figures)
     for row in rows:
@@ -269,7 +243,7 @@ def test_community_sheet_splits_the_figures_of_sources_with_a_community(demo_war
     communities = header[3:-3]
     assert header[-3:] == ["全街道", "标注", "指标编号"]
     figures = figures_of(demo_warehouse)
-    with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
+    with open_report(demo_warehouse) as con:
         with_community = {r[0].removeprefix("stg_") for r in con.execute(
             "SELECT table_name FROM information_schema.columns WHERE column_name = 'community'").fetchall()
             if r[0].startswith("stg_")}
@@ -402,7 +376,7 @@ def test_the_draft_follows_the_whole_outline_and_says_where_a_section_has_no_fig
 def test_the_draft_writes_the_reports_approximate_figures_as_the_2023_report_printed_them(demo_warehouse):
     """The template declares 余 exactly where the 2023 report has it, and from the demo's exact
     values the draft prints the report's numbers (2502余件, 3000余具 …)."""
-    with (PROJECT_DIR / "reference" / "figures_2023.csv").open(encoding="utf-8") as f:
+    with REFERENCE_FIGURES.open(encoding="utf-8") as f:
         reference = {r["figure_id"]: r for r in csv.DictReader(f)}
     approximate = approximate_multiples()
     assert set(approximate) == {i for i, r in reference.items() if r["approx"] == APPROXIMATE}
@@ -559,9 +533,10 @@ def test_charts_are_pngs_in_the_cjk_font(demo_report, demo_warehouse):
     assert [c for c in set(text) if ord(c) not in charmap] == []
 
 
-def test_an_unpublished_year_is_refused(demo_warehouse, tmp_path, capsys):
-    assert main(["report", "--year", "1999", "--out", str(tmp_path), "--warehouse", str(demo_warehouse)]) == 1
-    assert "1999" in capsys.readouterr().err
+def test_an_unpublished_year_is_refused(demo_warehouse, tmp_path):
+    refused = cli("report", "--year", "1999", "--out", tmp_path, "--warehouse", demo_warehouse)
+    assert refused.code == 1
+    assert "1999" in refused.err
 
 
 def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_path):
@@ -571,8 +546,7 @@ def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_p
     shutil.copy(changed["warehouse"] / "report.duckdb", warehouse / "report.duckdb")
     (warehouse / "reports" / ".2023.building").mkdir(parents=True)  # as a killed run leaves it
     first = publish_reports(warehouse)
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY 1").fetchall()]
+    years = [y for (y,) in read_report(warehouse, "SELECT DISTINCT year FROM report_figures ORDER BY 1")]
     assert first == [warehouse / "reports" / str(y) for y in years] and len(years) == 2
     names = sorted(p.name for p in first[-1].iterdir())
     assert publish_reports(warehouse) == first

@@ -18,9 +18,9 @@ import unicodedata
 import openpyxl
 import pytest
 
+import tests.office as office
 from reportpipe.outputs.docx import CHARS, LINES
-from tests import office
-from tests.test_report import figures_of, output, table_of
+from tests.helpers import figures_of, output, table_of
 
 A4 = (595.3, 841.9)  # points, portrait
 

@@ -85,3 +85,21 @@ def test_no_import_comes_back_to_where_it_started():
 def test_no_module_is_longer_than_a_reader_can_hold():
     long = {m: n for m, p in modules().items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_no_test_module_imports_another():
+    tests = ROOT / "tests"
+    helpers = {p for p in tests.rglob("*.py") if not p.name.startswith("test_")}
+    wrong = [f"{p.relative_to(ROOT)} imports {t}" for p in tests.rglob("test_*.py")
+             for t in imports_of_tests(p) if (ROOT / (t.replace(".", "/") + ".py")) not in helpers]
+    assert wrong == []
+
+
+def imports_of_tests(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("tests")}
+    return found

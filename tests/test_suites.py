@@ -6,14 +6,12 @@ The structural half of expectations/suites/<s>.json is generated from transforms
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import yaml
 
-from reportpipe.cli import main as cli
 from reportpipe.contracts import sources
+from tests.helpers import cli
 from tests.project import copy_project, reportpipe
 
 WORK_ORDERS = "work_orders"
@@ -36,10 +34,8 @@ def edit_contract(project, source_id: str, change) -> None:
 
 
 def test_the_committed_suites_agree_with_their_contracts():
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = cli(["suites"])
-    assert (code, out.getvalue()) == (0, f"the {len(sources())} suites agree with their contracts\n")
+    checked = cli("suites")
+    assert (checked.code, checked.out) == (0, f"the {len(sources())} suites agree with their contracts\n")
 
 
 def test_a_changed_contract_is_named_as_drift_and_write_mends_it_keeping_the_rules(tmp_path):

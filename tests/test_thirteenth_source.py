@@ -15,11 +15,11 @@ import subprocess
 import sys
 import textwrap
 
-import duckdb
 import pytest
 
 from reportpipe.contracts import Source
 from reportpipe.demo.inbox import from_contract
+from tests.helpers import open_report
 from tests.project import copy_project, environment, reportpipe
 
 NEW = "legal_consultations"
@@ -124,7 +124,7 @@ def test_its_figures_are_what_the_delivered_files_say(project):
 
 def test_its_tables_are_loaded_and_documented(project):
     _, files, warehouse, _ = project
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
+    with open_report(warehouse) as con:
         assert con.execute(f"SELECT count(*) FROM stg_{NEW}").fetchone()[0] == len(delivered_rows(files))
         assert con.execute(f"SELECT count(DISTINCT month) FROM stg_{NEW}").fetchone()[0] == 12
         comments = dict(con.execute(

@@ -24,6 +24,7 @@ from reportpipe.statistics.status import year_status
 from reportpipe.ui.app import data_docs_link
 from tests.api_server import ApiServer
 from tests.browser import driver
+from tests.helpers import open_report, read_report, write_csv
 
 YEAR = 2023
 BROKEN_PHONE = "1796745448"  # one digit short: the validation names it, masked
@@ -40,10 +41,7 @@ def warehouse(demo_warehouse, demo_inbox, tmp_path_factory):
         rows = list(csv.reader(f))
     rows[2][6] = BROKEN_PHONE  # 诉求人电话
     rows[3][1] = "微信"  # 来源渠道
-    broken = root / "inbox" / "work_orders" / "执法工单_202303_v2.csv"
-    broken.parent.mkdir(parents=True)
-    with broken.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
+    broken = write_csv(root / "inbox" / "work_orders" / "执法工单_202303_v2.csv", rows[0], rows[1:])
     assert len(run(broken.parents[1], wh).rejected) == 1
     return wh
 
@@ -61,11 +59,6 @@ def client(warehouse):
     app.dependency_overrides.clear()
 
 
-def published(warehouse, sql, params=()):
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        return con.execute(sql, params).fetchall()
-
-
 def page(client, path=f"/?year={YEAR}"):
     answer = client.get(path)
     assert answer.status_code == 200, answer.text
@@ -78,12 +71,12 @@ def row_labels(doc, source_id):
 
 def test_the_grid_is_what_reportpipe_status_prints_with_a_validation_link_per_file(client, warehouse):
     doc = page(client)
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
+    with open_report(warehouse) as con:
         expected = {s: [c.label for c in cells] for s, cells in year_status(con, YEAR).grid.items()}
     assert {s: row_labels(doc, s) for s in expected} == expected
     assert row_labels(doc, "work_orders")[2] == "v1!"  # the fixture's rejected re-delivery
     # Each loaded cell opens the Data Docs page of its file's validation (GX's batch id: sha256[:16]).
-    loaded = published(warehouse, "SELECT source_id, month, sha256 FROM loaded_months")
+    loaded = read_report(warehouse, "SELECT source_id, month, sha256 FROM loaded_months")
     links = {(tr.get("data-source"), td.get("data-month")): td.xpath("string(a[@class='label']/@href)")
              for tr in doc.xpath("//tr[@data-source]") for td in tr.xpath("td")}
     assert all(sha256[:16] in links[(s, str(m)[:7])] for s, m, sha256 in loaded)
@@ -98,14 +91,14 @@ def test_a_rejected_delivery_shows_its_reasons_with_personal_data_masked(client,
     assert "执法工单_202303_v2.csv (v2" in heading
     assert "row 3, column 诉求人电话" in reasons and "row 4, column 来源渠道: '微信'" in reasons
     assert BROKEN_PHONE not in doc.text_content()
-    (sha256,) = published(warehouse, "SELECT DISTINCT sha256 FROM intake_log WHERE status = 'rejected'")[0]
+    (sha256,) = read_report(warehouse, "SELECT DISTINCT sha256 FROM intake_log WHERE status = 'rejected'")[0]
     (validation,) = section.xpath("h3/a/@href")
     assert sha256[:16] in validation and client.get(validation).status_code == 200
 
 
 def test_the_figures_show_their_published_value_marker_and_explain(client, warehouse):
     doc = page(client)
-    rows = published(warehouse, "SELECT figure_id, value, unit, is_provisional FROM report_figures WHERE year = ?", [YEAR])
+    rows = read_report(warehouse, "SELECT figure_id, value, unit, is_provisional FROM report_figures WHERE year = ?", [YEAR])
     shown = {tr.get("data-figure"): (tr.xpath("string(td[@class='num value'])"), tr.xpath("string(td[@class='marker'])"))
              for tr in doc.xpath("//table[@id='figures']//tr[@data-figure]")}
     assert shown == {f: (figure_text(v, unit), PROVISIONAL if p else "") for f, v, unit, p in rows}
@@ -227,11 +220,11 @@ def test_every_route_of_the_plugin_requires_an_airflow_login(server):
 def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server, warehouse):
     from selenium.webdriver.common.by import By
 
-    versions = dict(published(warehouse, "SELECT left(CAST(month AS VARCHAR), 7), version FROM loaded_months"
-                                         " WHERE source_id = 'litigation'"))
+    versions = dict(read_report(warehouse, "SELECT left(CAST(month AS VARCHAR), 7), version FROM loaded_months"
+                                           " WHERE source_id = 'litigation'"))
     figure = next(f for f in figures() if f.source_id == "litigation")
-    ((value, unit),) = published(warehouse, "SELECT value, unit FROM report_figures WHERE year = ? AND figure_id = ?",
-                                 [YEAR, figure.figure_id])
+    ((value, unit),) = read_report(warehouse, "SELECT value, unit FROM report_figures WHERE year = ? AND figure_id = ?",
+                                   [YEAR, figure.figure_id])
     with driver() as browser:
         browser.get(server.url + "/")  # Airflow sends an anonymous visitor to its login page
         browser.find_element(By.NAME, "username").send_keys(server.user)

@@ -11,7 +11,7 @@ from reportpipe.intake.inbox import classify
 from reportpipe.pipeline import check
 from reportpipe.validation.expectations import valid_id_numbers
 from reportpipe.warehouse.session import ensure_source_tables
-from tests.conftest import write_csv
+from tests.helpers import write_csv
 
 MONTH = "202303"
 
@@ -35,7 +35,8 @@ def clean_row(demo_inbox, source_id: str) -> dict[str, str]:
     return {c.name: row[c.name] or "" for c in source.columns}
 
 
-def problems_of(tmp_path, source_id: str, rows: list[dict[str, str]]):
+def validate_rows(tmp_path, source_id: str, rows: list[dict[str, str]]):
+    """The rows written as the source's March export and checked as `reportpipe validate` checks a file."""
     source = sources()[source_id]
     path = write_csv(tmp_path / source_id / f"{source.file_prefix}_{MONTH}.csv",
                      [c.name for c in source.columns], [[r[c.name] for c in source.columns] for r in rows])
@@ -45,7 +46,7 @@ def problems_of(tmp_path, source_id: str, rows: list[dict[str, str]]):
 
 @pytest.mark.parametrize("source_id", sorted(sources()))
 def test_clean_demo_rows_pass_the_suite(demo_inbox, tmp_path, source_id):
-    checked = problems_of(tmp_path, source_id, [clean_row(demo_inbox, source_id)])
+    checked = validate_rows(tmp_path, source_id, [clean_row(demo_inbox, source_id)])
     assert checked.success, [str(p) for p in checked.problems]
     assert all(ok for *_, ok, _ in checked.expectations)
 
@@ -103,23 +104,23 @@ CASES = [
 @pytest.mark.parametrize("source_id, cells, failure", CASES, ids=[f"{c[0]}-{c[2][0]}-{i}" for i, c in enumerate(CASES)])
 def test_each_broken_rule_fails_its_expectation(demo_inbox, tmp_path, source_id, cells, failure):
     row = {**clean_row(demo_inbox, source_id), **cells}
-    checked = problems_of(tmp_path, source_id, [row])
+    checked = validate_rows(tmp_path, source_id, [row])
     assert not checked.success
     found = {(p.column, f"{NULL} on unparsed" if p.kind == "type" else p.expectation) for p in checked.problems}
     assert found == {failure}
     assert {p.row for p in checked.problems} == {2}
 
 
-def test_duplicate_and_earlier_month_ids_are_rejected(demo_inbox, tmp_path):
+def test_an_id_repeated_in_a_file_is_rejected_on_each_of_its_rows(demo_inbox, tmp_path):
     row = clean_row(demo_inbox, "supplies")
-    checked = problems_of(tmp_path, "supplies", [row, row])
+    checked = validate_rows(tmp_path, "supplies", [row, row])
     assert {(p.row, p.column, p.kind) for p in checked.problems} == {(2, "发放编号", "unique"), (3, "发放编号", "unique")}
 
 
 def test_personal_values_are_masked_in_problems(demo_inbox, tmp_path):
     phone = "1381234567"  # ten digits: not a phone number
     row = {**clean_row(demo_inbox, "work_orders"), "诉求人电话": phone}
-    checked = problems_of(tmp_path, "work_orders", [row])
+    checked = validate_rows(tmp_path, "work_orders", [row])
     text = "\n".join(map(str, checked.problems))
     assert "诉求人电话" in text and phone not in text
     assert phone not in str(checked.result.to_json_dict())

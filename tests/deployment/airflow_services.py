@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.helpers import TEST_PII_KEY
 from tests.processes import api_server_up, free_port, stop
 
 COMPONENTS = ["scheduler", "dag-processor", "api-server", "triggerer"]
@@ -41,8 +42,6 @@ def require(host: str, port: int, what: str) -> None:
 
 
 def reportpipe_env(inbox: Path, warehouse: Path) -> dict[str, str]:
-    from tests.conftest import TEST_PII_KEY
-
     return {"REPORTPIPE_INBOX": str(inbox), "REPORTPIPE_WAREHOUSE": str(warehouse),
             "REPORTPIPE_PII_KEY": TEST_PII_KEY, "REPORTPIPE_EXPORT_WAIT_HOURS": str(WAIT_HOURS)}
 

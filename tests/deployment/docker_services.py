@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -178,12 +177,6 @@ def debian_image(rootfs: Path) -> None:
             raise RuntimeError(f"tar of {rootfs} failed")
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Compose:

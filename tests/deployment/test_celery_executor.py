@@ -5,10 +5,10 @@ With CI=true a missing PostgreSQL or Redis is a failure; elsewhere the test skip
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from tests.deployment.airflow_services import COMPONENTS, PG, REDIS, Deployment, reportpipe_env, require
+from tests.helpers import query
 
 
 @pytest.fixture
@@ -58,9 +58,8 @@ def test_a_celery_worker_runs_an_operator_rerun_of_one_month(demo_inbox, redis_d
             "SELECT a.name FROM asset_event e JOIN asset a ON a.id = e.asset_id") == [("stg_work_orders",)]
     finally:
         deployment.stop()
-    with duckdb.connect(str(warehouse / "work.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT source_id, strftime(month, '%Y-%m') FROM loaded_months").fetchall() == [
-            ("work_orders", "2023-03")]
+    assert query(warehouse / "work.duckdb", "SELECT source_id, strftime(month, '%Y-%m') FROM loaded_months") == [
+        ("work_orders", "2023-03")]
 
 
 def test_the_worker_config_is_airflows_plus_the_preloaded_modules():

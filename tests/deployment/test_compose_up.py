@@ -20,11 +20,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.conftest import TEST_PII_KEY
-from tests.deployment.docker_services import Compose, build_standins, docker_daemon, free_port, require_docker_machine
+from tests.deployment.docker_services import Compose, build_standins, docker_daemon, require_docker_machine
+from tests.helpers import TEST_PII_KEY, open_report, read_report
+from tests.processes import free_port
 
 SOURCE, YEAR, MONTH = "work_orders", 2023, 3
 INGEST = f"ingest_{SOURCE}"
@@ -202,13 +202,12 @@ def test_the_warehouse_volume_holds_the_months_figures_and_the_workbook(deployed
     local = tmp_path / "local"
     run(deployed.inbox, local)
     query = "SELECT figure_id, value FROM report_figures WHERE year = ? ORDER BY figure_id"
-    with duckdb.connect(str(deployed_copy / "report.duckdb"), read_only=True) as con:
+    with open_report(deployed_copy) as con:
         figures = con.execute(query, [YEAR]).fetchall()
         loaded = con.execute("SELECT source_id, left(CAST(month AS VARCHAR), 7) FROM loaded_months").fetchall()
         counted = con.execute("SELECT count(*) FROM report_figures WHERE source_id = ? AND value > 0",
                               [SOURCE]).fetchone()[0]
-    with duckdb.connect(str(local / "report.duckdb"), read_only=True) as con:
-        assert figures == con.execute(query, [YEAR]).fetchall()
+    assert figures == read_report(local, query, [YEAR])
     assert loaded == [(SOURCE, f"{YEAR}-{MONTH:02d}")]
     assert counted > 0, f"no figure of {SOURCE} counted anything"
 

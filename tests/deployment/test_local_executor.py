@@ -10,12 +10,12 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import duckdb
 import pendulum
 import pytest
 
 from reportpipe.contracts import figures, sources
 from tests.deployment.airflow_services import COMPONENTS, PG, WAIT_HOURS, Deployment, reportpipe_env, require
+from tests.helpers import read_report
 
 MONTHS = 2
 
@@ -77,10 +77,8 @@ def test_statistics_ran_on_the_assets_and_published_what_the_cli_computes(local_
     runs = deployment.query("SELECT run_type, state FROM dag_run WHERE dag_id = 'statistics'")
     assert runs and set(runs) == {("asset_triggered", "success")}
     monthly = f"SELECT month, figure_id, value FROM report_figures_monthly WHERE month(month) <= {MONTHS} ORDER BY ALL"
-    with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
-        by_airflow = con.execute(monthly).fetchall()
-    with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
-        assert by_airflow == con.execute(monthly).fetchall()
+    by_airflow = read_report(warehouse, monthly)
+    assert by_airflow == read_report(demo_warehouse, monthly)
     assert len(by_airflow) == MONTHS * len(figures())
     assert (warehouse / "reports" / "2023" / "report_2023.xlsx").is_file()
 

@@ -4,48 +4,20 @@ A test that needs a process boundary (two refreshes at once, a run that dies on 
 full disk) starts `reportpipe ARGS` as a process forked from a server that has
 imported reportpipe and Great Expectations once, as Airflow's workers do
 (MP_FORKSERVER_PRELOAD): a process of its own, without paying the 5-10 s import.
-This module imports nothing of the tests (the server imports it).
+The server imports this module, so of the tests it imports only tests.helpers, which imports
+none of them. `reportpipe ARGS` in this process is tests.helpers.cli.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import multiprocessing
 import os
 import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass
-class Run:
-    code: int | None  # the exit code; None when an exception escaped
-    out: str
-    err: str
-    crash: str | None = None  # the traceback of the exception that escaped, if one did
-
-    @property
-    def output(self) -> str:
-        return self.out + self.err
-
-
-def cli(*args) -> Run:
-    """`reportpipe ARGS` in this process, its output captured."""
-    from reportpipe.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    crash = None
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as e:
-            code = e.code
-        except Exception:
-            code, crash = None, traceback.format_exc()
-    return Run(code, out.getvalue(), err.getvalue(), crash)
+from tests.helpers import Run
 
 
 @functools.cache

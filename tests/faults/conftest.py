@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_PII_KEY
-from tests.faults.commands import Run, cli
+from tests.helpers import TEST_PII_KEY, Run, cli, open_read_only, query, write_csv
 
 HERE = Path(__file__).resolve().parent
 # A demo penalty_cases workbook encrypted with the password 2023 by msoffcrypto-tool 6.1.0
@@ -72,12 +71,6 @@ def read_table(path: Path) -> tuple[list[str], list[list[str]], str]:
     return header, rows, encoding
 
 
-def write_table(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows([header, *rows])
-    path.write_bytes(buf.getvalue().encode(encoding))
-
-
 def xlsx_rows(path: Path) -> tuple[list[str], list[list]]:
     """Header and records of an XLSX export (title rows above the header, 合计 row dropped)."""
     from python_calamine import CalamineWorkbook
@@ -116,14 +109,14 @@ def edit_csv(row: int, column: str, value: str) -> Callable[[Delivery], None]:
     def make(d: Delivery) -> None:
         header, rows, encoding = read_table(d.original)
         rows[row - 2][header.index(column)] = value
-        write_table(d.target, header, rows, encoding)
+        write_csv(d.target, header, rows, encoding)
     return make
 
 
 def edit_header(change: Callable[[list[str], list[list[str]]], tuple[list[str], list[list[str]]]]):
     def make(d: Delivery) -> None:
         header, rows, encoding = read_table(d.original)
-        write_table(d.target, *change(header, rows), encoding)
+        write_csv(d.target, *change(header, rows), encoding)
     return make
 
 
@@ -166,7 +159,7 @@ def zero_bytes(d: Delivery) -> None:
 def header_only(encoding: str):
     def make(d: Delivery) -> None:
         header, _, _ = read_table(d.original)
-        write_table(d.target, header, [], encoding)
+        write_csv(d.target, header, [], encoding)
     return make
 
 
@@ -212,7 +205,7 @@ def oversize(d: Delivery) -> None:
     """A valid month, copied with fresh ids until it is bigger than REPORTPIPE_MAX_FILE_MB."""
     header, rows, encoding = read_table(d.original)
     copies = (MAX_FILE_MB + 1) * 2**20 // d.original.stat().st_size + 1
-    write_table(d.target, header, [[f"{r[0]}-{k}", *r[1:]] for k in range(copies) for r in rows], encoding)
+    write_csv(d.target, header, [[f"{r[0]}-{k}", *r[1:]] for k in range(copies) for r in rows], encoding)
 
 
 def copy_of(path: Path):
@@ -403,18 +396,9 @@ assert len({(c.source_id, re.search(r"_2023(\d\d)", c.name).group(1)) for c in C
 
 # ---------------------------------------------------------------- reading what a run left
 
-def query(db: Path, sql: str, params=()) -> list[tuple]:
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params).fetchall()
-
-
 def text_columns(db: Path) -> dict[str, list[str]]:
     """The distinct values of every text column of the database's own tables and views, by table.column."""
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
+    with open_read_only(db) as con:
         columns = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns()"
             " WHERE database_name = current_database() AND schema_name = 'main' AND data_type = 'VARCHAR'"
@@ -455,7 +439,7 @@ def write_base(demo: Path, inbox: Path, source_ids=BASE_SOURCES) -> None:
     handled_zhengtong = [r for r in rows if r[1].strip() == "政通" and r[-1].strip() != "退单"]
     for row, formula in zip(handled_zhengtong, FORMULAS):
         row[header.index("问题地址")] = formula
-    write_table(january, header, rows, encoding)
+    write_csv(january, header, rows, encoding)
 
 
 def reset_peak_memory() -> float:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_PII_KEY
 from tests.faults.commands import start
-from tests.faults.conftest import figures, query
+from tests.faults.conftest import figures
+from tests.helpers import TEST_PII_KEY, query
 
 
 def test_two_refreshes_at_once_queue_and_double_nothing(small, tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from tests.faults.conftest import cli, figures, require_run
+from tests.faults.conftest import figures, require_run
+from tests.helpers import cli
 
 ADVICE = ("remove", "delete", "restore")
 

@@ -14,9 +14,9 @@ import signal
 
 import pytest
 
-from tests.conftest import TEST_PII_KEY
 from tests.faults.commands import start
-from tests.faults.conftest import figures, query
+from tests.faults.conftest import figures
+from tests.helpers import TEST_PII_KEY, query
 
 # Where each phase is reached: the function called at that moment of a refresh.
 DIE_AT = {
@@ -42,8 +42,8 @@ def leftovers(warehouse) -> list[str]:
     return found + [p.name for p in (warehouse / ".scratch").glob("**/*")]
 
 
-def consistent(warehouse) -> list[str]:
-    """Every month of every stg_ table is whole: exactly the rows its loaded file had (no partial month)."""
+def partial_months(warehouse) -> list[str]:
+    """The months of stg_ tables that do not hold exactly the rows their loaded file had."""
     work = warehouse / "work.duckdb"
     broken = []
     for table, in query(work, "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, 'stg_')"):
@@ -77,7 +77,7 @@ def test_a_killed_refresh_changes_nothing_and_the_next_one_ends_as_a_clean_one(s
                    die_at=DIE_AT[phase]).wait()
     assert killed.code == -signal.SIGKILL, f"the run was not killed at {phase}:\n{killed.err[-3000:]}"
     assert digest(warehouse / "report.duckdb") == published  # analysts never saw a half-made file
-    assert consistent(warehouse) == []
+    assert partial_months(warehouse) == []
     months = query(warehouse / "work.duckdb", "SELECT source_id, month, sha256 FROM loaded_months ORDER BY ALL")
     if phase == "publication":  # the loads had committed; only the publication was cut short
         assert len(months) > len(months_before)
@@ -87,7 +87,7 @@ def test_a_killed_refresh_changes_nothing_and_the_next_one_ends_as_a_clean_one(s
     again = start("run", "--inbox", inbox, "--warehouse", warehouse, env=env, folder=output).wait()
     assert again.code == 0, again.err[-5000:]
     assert leftovers(warehouse) == []
-    assert consistent(warehouse) == []
+    assert partial_months(warehouse) == []
     assert figures(warehouse / "report.duckdb") == figures(small.warehouse / "report.duckdb") != before
     count = "SELECT count(*) FROM {}"
     for table, in query(small.warehouse / "report.duckdb",

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import PASSWD, demo_file, query
+from tests.faults.conftest import PASSWD, demo_file
+from tests.helpers import query
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 

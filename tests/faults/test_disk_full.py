@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_PII_KEY
-from tests.faults.commands import Process, Run, cli, start
-from tests.faults.conftest import demo_file, figures, query, read_table, write_table
+from tests.faults.commands import Process, start
+from tests.faults.conftest import demo_file, figures, read_table
+from tests.helpers import TEST_PII_KEY, Run, cli, query, write_csv
 
 TMPFS_MB = 64
 BIG_MONTH_COPIES = 20  # × March's 497 work orders
@@ -66,8 +66,8 @@ def big_month(demo: Path, inbox: Path) -> tuple[str, str]:
     original = demo_file(demo, "work_orders", 3)
     header, rows, encoding = read_table(original)
     (inbox / "work_orders").mkdir()
-    write_table(inbox / "work_orders" / original.name, header,
-                [[f"{r[0]}-{k}", *r[1:]] for k in range(BIG_MONTH_COPIES) for r in rows], encoding)
+    write_csv(inbox / "work_orders" / original.name, header,
+              [[f"{r[0]}-{k}", *r[1:]] for k in range(BIG_MONTH_COPIES) for r in rows], encoding)
     return "work_orders", "2023-03"
 
 

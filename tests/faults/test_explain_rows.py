@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from tests.faults.conftest import FORMULAS, cli, require_run
+from tests.faults.conftest import FORMULAS, require_run
+from tests.helpers import cli
 
 
 def test_formula_cells_behind_a_figure_are_written_as_text(runs, tmp_path):

@@ -18,13 +18,12 @@ from tests.faults.conftest import (
     CASES,
     FAKE_PROGRESS,
     PASSWD,
-    cli,
     figures,
-    query,
     rejection_block,
     require_run,
     text_columns,
 )
+from tests.helpers import cli, query
 
 REJECTED = [c for c in CASES if c.outcome == "rejected"]
 ACCEPTED = [c for c in CASES if c.outcome == "accepted"]

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import cli, decode, read_table, require_run, text_columns, xlsx_rows
+from tests.faults.conftest import decode, read_table, require_run, text_columns, xlsx_rows
+from tests.helpers import cli
 
 # Digits inside a longer run of letters and digits (a sha256, a file id) are no phone number.
 PATTERNS = {
