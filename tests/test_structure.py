@@ -22,7 +22,7 @@ FLOORS = (
     ("statistics",),
     ("intake", "validation"),
     ("warehouse",),
-    ("contracts", "problems", "months"),
+    ("contracts", "outline", "problems", "months"),
     ("settings", "untrusted"),
 )
 MAX_LINES = 400

@@ -169,7 +169,7 @@ def cmd_revisions(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reportpipe.outputs.outline import TemplateError
+    from reportpipe.outline import TemplateError
     from reportpipe.outputs.reports import write_report
 
     try:

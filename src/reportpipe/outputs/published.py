@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportpipe.outputs.numbers import PROVISIONAL, RATE_UNIT, REVISED, local_time
-from reportpipe.outputs.outline import outline_order, template_order
 from reportpipe.statistics.figures import NO_COMMUNITY
 from reportpipe.warehouse.publication import REPORT_DB, open_published
 
@@ -49,7 +48,7 @@ class Published:
     """What the outputs of one year are made of, read once from report.duckdb."""
 
     year: int
-    figures: tuple[FigureRow, ...]  # in the outline's order, then in the order the draft names them
+    figures: tuple[FigureRow, ...]  # in the report's order (report_figures.section_position, figure_position)
     monthly: dict[str, dict[str, float | None]]  # figure_id → YYYY-MM → value, loaded months only
     communities: tuple[str, ...]
     by_community: dict[str, dict[str, float | None]]  # figure_id → community → value
@@ -93,6 +92,7 @@ def published(year: int, warehouse_dir: Path) -> Published:
             FROM report_figures f
             LEFT JOIN report_figures p ON p.year = f.year - 1 AND p.figure_id = f.figure_id
             WHERE f.year = ?
+            ORDER BY f.section_position, f.figure_position
             """,
             [year],
         ).fetchall()
@@ -113,8 +113,6 @@ def published(year: int, warehouse_dir: Path) -> Published:
             "SELECT count(*) FROM loaded_months WHERE year(month) = ?", [year]
         ).fetchone()
         published_at, content_sha256 = publication_time(con)
-    sections, order = outline_order(), template_order()
-    figures.sort(key=lambda f: (sections.get(f.section, len(sections)), f.section, order.get(f.figure_id, len(order)), f.figure_id))
     communities = sorted({c for values in by_community.values() for c in values}, key=lambda c: (c == NO_COMMUNITY, c))
     return Published(
         year=year,

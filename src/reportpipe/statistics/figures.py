@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from reportpipe.contracts import Figure, Source, figures, sources
+from reportpipe.outline import outline_order, template_order
 from reportpipe.statistics import sql_file
 from reportpipe.warehouse.models import fct_model
 from reportpipe.warehouse.sql import literal
@@ -76,6 +77,19 @@ def build_business_tables(con: duckdb.DuckDBPyConnection, all_sources: dict[str,
         con.execute(f"CREATE OR REPLACE VIEW fct_{source.source_id} AS {fct_model(source)}")
 
 
+def report_positions(all_figures: list[Figure]) -> dict[str, tuple[int, int]]:
+    """figure_id → (its section's position in the report's outline, its own position in the section): the
+    order of the draft's sentences; a section or figure the outline does not name comes after, by name."""
+    sections, sentences = outline_order(), template_order()
+    ordered = sorted(all_figures, key=lambda f: (sections.get(f.section, len(sections)), f.section,
+                                                 sentences.get(f.figure_id, len(sentences)), f.figure_id))
+    positions: dict[str, tuple[int, int]] = {}
+    for number, section in enumerate(dict.fromkeys(f.section for f in ordered), start=1):
+        in_section = [f for f in ordered if f.section == section]
+        positions |= {f.figure_id: (number, i) for i, f in enumerate(in_section, start=1)}
+    return positions
+
+
 def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
     """report_figures (one row per year and figure), report_figures_monthly and report_figures_by_community."""
     all_sources = sources()
@@ -83,12 +97,13 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
     annual, monthly = [], []
     by_community = [f"SELECT year, {literal(f.figure_id)} AS figure_id, community, value FROM ({community_sql(f)})"
                     for f in figures() if has_communities(all_sources[f.source_id])]
+    positions = report_positions(figures())
     for f in figures():
         meta = ", ".join(
             f"{literal(v)} AS {k}"
             for k, v in (("figure_id", f.figure_id), ("section", f.section), ("label", f.label), ("unit", f.unit),
                          ("source_id", f.source_id), ("definition", f.definition))
-        )
+        ) + f", {positions[f.figure_id][0]} AS section_position, {positions[f.figure_id][1]} AS figure_position"
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
         monthly.append(f"SELECT year, month, {literal(f.figure_id)} AS figure_id, value FROM ({figure_sql(f, monthly=True)})")
     con.execute(
@@ -98,11 +113,11 @@ def build_report_tables(con: duckdb.DuckDBPyConnection) -> None:
         SELECT * EXCLUDE (provisional_reason), provisional_reason IS NOT NULL AS is_provisional, provisional_reason
         FROM (
             SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
-                   coalesce(why.months_loaded, 0) AS months_loaded,
+                   f.section_position, f.figure_position, coalesce(why.months_loaded, 0) AS months_loaded,
                    CASE WHEN why.source_id IS NULL THEN '0 of 12 months loaded' ELSE why.reason END AS provisional_reason
             FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN why USING (source_id, year)
         ) f
-        ORDER BY f.year, f.figure_id
+        ORDER BY f.year, f.section_position, f.figure_position
         """
     )
     con.execute(

@@ -1,10 +1,11 @@
-"""The report's outline and who publishes it: parts, sections and their sentences (transforms/report_draft.yaml),
-the organisation (transforms/organisation.yaml)."""
+"""The report's outline and who publishes it, as declared in transforms/: parts, sections, their sentences
+and charts (report_draft.yaml); the organisation, its title and signature (organisation.yaml)."""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,17 +40,6 @@ class Part:
     sections: tuple[Section, ...]
 
 
-@dataclass(frozen=True)
-class Paragraph:
-    """A section of the draft; `spans` say which figure each number came from."""
-
-    part_heading: str
-    section: str
-    heading: str
-    text: str
-    spans: tuple[tuple[str, int, int], ...] = ()  # (figure_id, start, end) into text
-
-
 @functools.cache
 def draft_template(path: Path = DRAFT_TEMPLATE) -> dict:
     """The committed outline, sentence templates and chart declarations."""
@@ -58,17 +48,40 @@ def draft_template(path: Path = DRAFT_TEMPLATE) -> dict:
 
 @functools.cache
 def organisation() -> dict[str, str]:
-    """Who publishes the report (organisation.yaml): name, title template, producer, contact."""
+    """Who publishes the report (organisation.yaml): name, title template, signature, producer, contact."""
     declared = yaml.safe_load(ORGANISATION.read_text(encoding="utf-8")) or {}
-    missing = [k for k in ("name", "title", "producer", "contact") if not declared.get(k)]
+    missing = [k for k in ("name", "title", "signature", "producer", "contact") if not declared.get(k)]
     if missing:
         raise TemplateError(f"{ORGANISATION} does not say the organisation's {', '.join(missing)}")
     return {k: str(v) for k, v in declared.items()}
 
 
+TITLE_BREAK = "|"
+
+
 def report_title(year: int) -> str:
     """交道口街道2023年法治政府建设年度情况报告: the organisation's title template, filled in."""
-    return organisation()["title"].format(name=organisation()["name"], year=year)
+    return "".join(title_words(year))
+
+
+def title_words(year: int) -> list[str]:
+    """The title's words, the places where it may break: 交道口街道 | 2023年 | 法治政府建设 | 年度情况报告."""
+    return organisation()["title"].format(name=organisation()["name"], year=year).split(TITLE_BREAK)
+
+
+def width_in_characters(text: str) -> float:
+    """A text's width in Chinese characters: a Latin letter or digit is half of one."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
+
+
+def title_lines(year: int, characters_per_line: float) -> list[str]:
+    """The title as it is set: one line if it fits, else two that break between words and are as even
+    as the words allow (GB/T 9704 7.3.1: 词意完整，排列对称)."""
+    words = title_words(year)
+    if width_in_characters("".join(words)) <= characters_per_line or len(words) == 1:
+        return ["".join(words)]
+    splits = [("".join(words[:i]), "".join(words[i:])) for i in range(1, len(words))]
+    return list(min(splits, key=lambda s: abs(width_in_characters(s[0]) - width_in_characters(s[1]))))
 
 
 @functools.cache
