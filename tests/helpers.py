@@ -199,9 +199,10 @@ def output(paths: list[Path], suffix: str) -> Path:
 
 
 def table_of(ws) -> tuple[int, list[str], list[dict]]:
-    """The sheet's single Excel table: its header row number, header and body rows as dicts."""
+    """The sheet's single Excel table: its header row number, header (a heading's line breaks dropped: 报告稿写法)
+    and body rows as dicts."""
     (table,) = ws.tables.values()
     first, last = re.fullmatch(r"A(\d+):[A-Z]+(\d+)", table.ref).groups()
     rows = list(ws.iter_rows(min_row=int(first), max_row=int(last), values_only=True))
-    header = list(rows[0])
+    header = [h.replace("\n", "") for h in rows[0]]
     return int(first), header, [dict(zip(header, r)) for r in rows[1:]]

@@ -64,3 +64,35 @@ def page_sizes(pdf: Path) -> list[tuple[float, float]]:
     """(width, height) in points of every page."""
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "100000", str(pdf)], capture_output=True, text=True, check=True).stdout
     return [(float(w), float(h)) for w, h in re.findall(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info, flags=re.M)]
+
+
+def words(pdf: Path) -> list[tuple[int, float, float, float, str]]:
+    """Every word poppler finds, as (page, left, right, top, text) in points from the page's top left."""
+    xhtml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found, page = [], 0
+    for line in xhtml.splitlines():
+        if "<page " in line:
+            page += 1
+        elif match := re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', line):
+            found.append((page, float(match[1]), float(match[3]), float(match[2]), match[4]))
+    return found
+
+
+def font_sizes(pdf: Path) -> list[list[float]]:
+    """The size of every run of text on each page, as printed (LibreOffice writes a scaled page's sizes scaled)."""
+    import zlib
+
+    data = pdf.read_bytes()
+    objects = {int(m[1]): m[2] for m in re.finditer(rb"(\d+) 0 obj(.*?)endobj", data, re.S)}
+
+    def content(number: int) -> bytes:
+        stream = re.search(rb"stream\r?\n(.*?)\r?\nendstream", objects[number], re.S)
+        return zlib.decompress(stream[1]) if stream else b""
+
+    pages = []
+    for number in sorted(objects):
+        if re.search(rb"/Type\s*/Page\b", objects[number]):
+            contents = re.search(rb"/Contents\s*(\[[^\]]*\]|\d+ 0 R)", objects[number])
+            streams = [int(i) for i in re.findall(rb"(\d+) 0 R", contents[1])] if contents else []
+            pages.append([float(size) for i in streams for size in re.findall(rb"/F\d+ ([\d.]+) Tf", content(i))])
+    return pages

@@ -34,7 +34,8 @@ def printed(demo_report, tmp_path_factory) -> dict:
     shutil.copy(output(demo_report["paths"], ".xlsx"), book)
     draft_pdf, book_pdf = office.to_pdf([draft, book], folder)
     return {"draft": office.pages(draft_pdf), "draft_sizes": office.page_sizes(draft_pdf),
-            "book": office.pages(book_pdf), "book_sizes": office.page_sizes(book_pdf), "workbook": book}
+            "book": office.pages(book_pdf), "book_sizes": office.page_sizes(book_pdf), "workbook": book,
+            "book_fonts": office.font_sizes(book_pdf)}
 
 
 def is_size(size: tuple[float, float], expected: tuple[float, float]) -> bool:
@@ -98,7 +99,8 @@ def test_each_page_of_a_table_repeats_its_header_and_no_row_is_split(printed, de
             lines = page.splitlines()
             # The header row is on the page, above every row of figures on it.
             header_line = next((i for i, line in enumerate(lines) if header[0] in line and header[-1] in line), None)
-            on_page = [(i, figure_id) for i, line in enumerate(lines) for figure_id in ids if re.search(rf"\b{figure_id}\b", line)]
+            on_page = [(i, figure_id) for i, line in enumerate(lines) for figure_id in set(ids)
+                       if re.search(rf"\b{figure_id}\b", line)]
             assert header_line is not None and on_page and all(i > header_line for i, _ in on_page), ws.title
             text = re.sub(r"\s", "", page)
             for _, figure_id in on_page:
@@ -106,8 +108,30 @@ def test_each_page_of_a_table_repeats_its_header_and_no_row_is_split(printed, de
                 # The whole row is on this page, one page wide: its label (first column) with its id (last),
                 # and the value as the number rule formats it in tables.
                 assert re.sub(r"\s", "", f["label"])[:6] in text, (ws.title, figure_id)
-                if ws.title not in ("月度", "社区"):
+                if ws.title not in ("口径", "月度（上半年）", "月度（下半年）", "社区"):
                     value = f"{f['value']:.1f}%" if f["unit"] == "%" else f"{int(f['value']):,}"
                     assert value in text, (ws.title, figure_id, value)
             seen += [figure_id for _, figure_id in on_page]
         assert sorted(seen) == sorted(ids), ws.title  # every row printed once
+
+
+def test_every_sheet_prints_its_text_at_10_pt_or_more(printed):
+    """Fitted one page wide, a sheet is printed smaller: its columns are narrow enough that no text goes below 10 pt."""
+    sizes = printed["book_fonts"]
+    assert len(sizes) == len(printed["book"]) and all(sizes)
+    assert min(min(page) for page in sizes) >= 10
+
+
+def test_headings_break_only_between_words_and_no_number_runs_into_the_next_cell(printed):
+    wb = openpyxl.load_workbook(printed["workbook"])
+    by_sheet = book_pages(printed)
+    for ws in wb.worksheets[1:]:
+        header_row = int(re.match(r"A(\d+)", next(iter(ws.tables.values())).ref)[1])
+        printed_text = [re.sub(r"\s", "", line) for page in by_sheet[ws.title] for line in page.splitlines()]
+        for cell in ws[header_row]:
+            for piece in cell.value.split("\n"):  # a heading's own line breaks are between words
+                assert any(piece in line for line in printed_text), (ws.title, piece)  # never cut inside
+        for page in by_sheet[ws.title]:
+            for line in page.splitlines():
+                # A right-aligned value keeps clear of the marker or text in the next cell.
+                assert not re.search(r"[\d%]\[[xzpr]\]", line), (ws.title, line)

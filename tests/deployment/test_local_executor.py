@@ -80,7 +80,7 @@ def test_statistics_ran_on_the_assets_and_published_what_the_cli_computes(local_
     by_airflow = read_report(warehouse, monthly)
     assert by_airflow == read_report(demo_warehouse, monthly)
     assert len(by_airflow) == MONTHS * len(figures())
-    assert (warehouse / "reports" / "2023" / "report_2023.xlsx").is_file()
+    assert (warehouse / "reports" / "2023" / "report_2023_figures.xlsx").is_file()
 
 
 def test_a_missing_export_waits_on_the_triggerer_then_fails_with_an_alert(local_year):

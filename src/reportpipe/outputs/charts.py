@@ -1,12 +1,13 @@
-"""The report's charts (transforms/report_draft.yaml): one PNG per chart, Chinese labels, markers kept."""
+"""The report's charts (transforms/report_draft.yaml): one PNG per chart at print resolution (300 dpi), one unit
+per chart, Chinese labels, markers kept."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
+from reportpipe.outline import DRAFT_TEMPLATE, TemplateError, draft_template
 from reportpipe.outputs.numbers import PROVISIONAL, figure_text
-from reportpipe.outputs.outline import draft_template
 from reportpipe.outputs.published import Published
 
 
@@ -19,6 +20,9 @@ def cjk_font() -> str:
     path = str(pylopdf_fonts_zh_cn.sans_path())
     font_manager.fontManager.addfont(path)
     return font_manager.FontProperties(fname=path).get_name()
+
+
+PRINT_DPI = 300
 
 
 def chart(pub: Published, spec: dict, path: Path) -> Path | None:
@@ -42,18 +46,21 @@ def chart(pub: Published, spec: dict, path: Path) -> Path | None:
             values = [pub.monthly.get(f.figure_id, {}).get(m) for m in pub.months]
             label = f"{f.label}（全年{figure_text(f.value, f.unit, f.marker_list)}）"
             ax.plot(months, [float("nan") if v is None else v for v in values], marker="o", label=label)
-        units = "、".join(dict.fromkeys(f.unit for f in shown))
+        units = {f.unit for f in shown}
+        if len(units) > 1:
+            raise TemplateError(f"{DRAFT_TEMPLATE.name}: chart {spec['name']} mixes the units {'、'.join(sorted(units))}"
+                                " on one axis: give each unit a chart of its own")
         provisional = any(f.is_provisional for f in shown)
         ax.set_title(f"{pub.year}年{spec['title']}（按月）" + (f"　{PROVISIONAL} 含暂定数" if provisional else ""))
         ax.set_xticks(months, [f"{m}月" for m in months])
-        ax.set_ylabel(f"单位：{units}")
+        ax.set_ylabel(f"单位：{units.pop()}")
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
         # The source goes where an axis label would (the months need none); the legend below, off the data.
         ax.set_xlabel(f"来源：{'、'.join(dict.fromkeys(pub.source_titles.get(f.source_id, f.source_id) for f in shown))}",
                       fontsize=9, color="#555555", loc="left")
         figure.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
-        figure.savefig(path, format="png")
+        figure.savefig(path, format="png", dpi=PRINT_DPI)
     return path
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from reportpipe.outputs.draft import closing_note
+from reportpipe.outline import organisation, report_title, title_lines, width_in_characters
+from reportpipe.outputs.draft import Paragraph, dated, provenance_note
 from reportpipe.outputs.numbers import local_time
 from reportpipe.outputs.office_zip import reproducible
-from reportpipe.outputs.outline import Paragraph, organisation, report_title
 from reportpipe.outputs.published import Published
 from reportpipe.warehouse.publication import REPORT_DB
 
@@ -18,26 +18,12 @@ from reportpipe.warehouse.publication import REPORT_DB
 # number in 四号 (14 pt) 宋体 as "— 1 —", 7 mm below the type area, right on odd pages and left
 # on even ones, one character in from the edge of the type area.
 A4_MM = (210, 297)
-
-
 TYPE_AREA_MM = (156, 225)
-
-
 MARGIN_TOP_MM, MARGIN_LEFT_MM = 37, 28
-
-
 LINES, CHARS = 22, 28
-
-
 BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14  # 三号, 二号, 四号
-
-
 PAGE_NUMBER_BELOW_MM = 7
-
-
 FONTS = {"title": "方正小标宋简体", "body": "仿宋_GB2312", "part": "黑体", "section": "楷体_GB2312", "page_number": "宋体"}
-
-
 LINE_PITCH_TWIPS = int(TYPE_AREA_MM[1] / 25.4 * 1440 / LINES)  # 579 (28.95 pt): rounded down, so 22 lines fit
 
 
@@ -77,9 +63,9 @@ def gongwen_style(style, font: str, size_pt: float, alignment=None, indent_chars
     paragraph.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     paragraph.line_spacing = Twips(LINE_PITCH_TWIPS)
     paragraph.alignment = alignment
-    if indent_chars:
-        paragraph.first_line_indent = Pt(size_pt * indent_chars)
-        pPr.find(qn("w:ind")).set(qn("w:firstLineChars"), str(indent_chars * 100))
+    # Set also when 0: a style based on Normal would inherit the body's 2-character indent.
+    paragraph.first_line_indent = Pt(size_pt * indent_chars)
+    pPr.find(qn("w:ind")).set(qn("w:firstLineChars"), str(indent_chars * 100))
 
 
 def page_number(paragraph) -> None:
@@ -169,10 +155,51 @@ def gongwen_document(pub: Published, paragraphs: list[Paragraph]):
     return document
 
 
+def title(document, pub: Published) -> None:
+    """The title, centred; two lines broken between words and as even as they allow when it needs two."""
+    # A character's slack: word processors space digits apart from Chinese characters.
+    lines = title_lines(pub.year, TYPE_AREA_MM[0] / 25.4 * 72 / TITLE_PT - 1)
+    paragraph = document.add_paragraph(style="Title")
+    for i, line in enumerate(lines):
+        run = paragraph.add_run(line)
+        if i < len(lines) - 1:
+            run.add_break()
+
+
+def signature(document, pub: Published) -> None:
+    """发文机关署名 and 成文日期 under the text (GB/T 9704 7.3.5.2, without a seal): one empty line, the
+    signature 2 characters from the right, the date below it starting 2 characters further right;
+    a date longer than the signature keeps 2 characters to the right and moves the signature left.
+
+    Both are set from the right, by their widths in the 公文 fonts (digits half a character): exact
+    in Word and WPS, and never wrapped where another font's digits are wider."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    name, date = organisation()["signature"], dated(pub)
+    character = TYPE_AREA_MM[0] / 25.4 * 72 / CHARS  # one character of the body's grid, in points
+    signed, date_width = width_in_characters(name), width_in_characters(date)
+    right = {name: 2, date: signed - date_width} if date_width <= signed else {name: date_width + 4 - signed, date: 2}
+    document.add_paragraph()
+    for text in (name, date):
+        paragraph = document.add_paragraph(text)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        paragraph.paragraph_format.first_line_indent = Pt(0)
+        paragraph.paragraph_format.right_indent = Pt(character * right[text])
+        # No extra space between digits and Chinese characters: the widths above hold.
+        for spacing in ("w:autoSpaceDE", "w:autoSpaceDN"):
+            element = OxmlElement(spacing)
+            element.set(qn("w:val"), "0")
+            paragraph._p.get_or_add_pPr().append(element)
+
+
 def docx_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
-    """The same draft as a Word document in the form of GB/T 9704-2012, for the people who finish its prose."""
+    """The same draft as a Word document in the form of GB/T 9704-2012, for the people who finish its prose:
+    nothing in it to delete by hand (where its numbers come from is in its properties and beside it)."""
     document = gongwen_document(pub, paragraphs)
-    document.add_paragraph(report_title(pub.year), style="Title")
+    title(document, pub)
     document.add_paragraph()  # GB/T 9704: one empty line under the title
     part = None
     for p in paragraphs:
@@ -181,13 +208,12 @@ def docx_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
             document.add_paragraph(part, style="Heading 1")
         document.add_paragraph(p.heading, style="Heading 2")
         document.add_paragraph(p.text)
-    note = closing_note(pub, paragraphs)
-    document.add_paragraph(note)
+    signature(document, pub)
     properties = document.core_properties
     properties.title = report_title(pub.year)
     properties.subject = "统计数据稿"
     properties.author = properties.last_modified_by = organisation()["producer"]
-    properties.comments = note.strip("（）")
+    properties.comments = provenance_note(pub, paragraphs)
     properties.keywords = f"统计数据稿; {REPORT_DB}; {local_time(pub.published_at)}"
     properties.identifier = pub.content_sha256 or ""
     properties.language = "zh-CN"

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from reportpipe.outputs.numbers import APPROXIMATE, NOT_AVAILABLE, PROVISIONAL, REVISED, figure_text
-from reportpipe.outputs.outline import (
+from reportpipe.outline import (
     DRAFT_TEMPLATE,
     NO_FIGURES,
     PLACEHOLDER,
-    Paragraph,
     TemplateError,
+    organisation,
     outline_of,
     report_title,
 )
+from reportpipe.outputs.numbers import APPROXIMATE, NOT_AVAILABLE, PROVISIONAL, REVISED, figure_text
 from reportpipe.outputs.published import Published, provenance
+from reportpipe.settings import TIMEZONE
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A section of the draft; `spans` say which figure each number came from."""
+
+    part_heading: str
+    section: str
+    heading: str
+    text: str
+    spans: tuple[tuple[str, int, int], ...] = ()  # (figure_id, start, end) into text
 
 
 def filled(text: str, pub: Published, section: str, approximate: dict[str, int] | None = None
@@ -61,22 +75,30 @@ def draft(pub: Published) -> list[Paragraph]:
     return paragraphs
 
 
-def closing_note(pub: Published, paragraphs: list[Paragraph]) -> str:
-    """The draft's last paragraph: where its numbers come from and what 余, [p] and [r] mean."""
-    note = f"（本稿统计数字由 reportpipe 自动填入，取自{provenance(pub)}。"
+def dated(pub: Published) -> str:
+    """成文日期: the publication's day in Beijing, written out in full (2024年1月5日, no leading zeros)."""
+    day = pub.published_at.astimezone(ZoneInfo(TIMEZONE))
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def provenance_note(pub: Published, paragraphs: list[Paragraph]) -> str:
+    """For the writer, beside the draft (never in its body): where its numbers come from and what 余, [p]
+    and [r] mean."""
+    lines = [f"{report_title(pub.year)}（统计数据稿）", "",
+             f"本稿统计数字由 reportpipe 自动填入，取自{provenance(pub)}。"]
     if any(APPROXIMATE in p.text[start:end] for p in paragraphs for _, start, end in p.spans):
-        note += f"带“{APPROXIMATE}”的数字为约数（精确值向下取整后加“{APPROXIMATE}”），精确值见统计数据工作簿。"
+        lines.append(f"带“{APPROXIMATE}”的数字为约数（精确值向下取整后加“{APPROXIMATE}”），精确值见统计数据工作簿。")
     provisional = sum(f.is_provisional for f in pub.figures)
     if provisional:
-        note += f"标有{PROVISIONAL}的{provisional}个数字为暂定数：其来源本年度尚有月份未载入或被拒收。"
+        lines.append(f"标有{PROVISIONAL}的{provisional}个数字为暂定数：其来源本年度尚有月份未载入或被拒收。")
     revised = sum(f.is_revised for f in pub.figures)
     if revised:
-        note += f"标有{REVISED}的{revised}个数字因某月数据重新提交而修订过。"
-    return note + "）"
+        lines.append(f"标有{REVISED}的{revised}个数字因某月数据重新提交而修订过。")
+    return "\n".join(lines) + "\n"
 
 
 def markdown_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
-    """The draft as Markdown: title, part and section headings, one paragraph per section, the closing note."""
+    """The draft as Markdown: title, part and section headings, one paragraph per section, signature and date."""
     lines = [f"# {report_title(pub.year)}", ""]
     part = None
     for p in paragraphs:
@@ -84,6 +106,11 @@ def markdown_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> P
             part = p.part_heading
             lines += [f"## {part}", ""]
         lines += [f"### {p.heading}", "", p.text, ""]
-    lines += [closing_note(pub, paragraphs), ""]
+    lines += [organisation()["signature"], "", dated(pub), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def provenance_file(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
+    path.write_text(provenance_note(pub, paragraphs), encoding="utf-8")
     return path

@@ -20,31 +20,25 @@ from zoneinfo import ZoneInfo
 from reportpipe.settings import TIMEZONE
 
 PROVISIONAL = "[p]"
-
-
 REVISED = "[r]"
-
-
 NOT_AVAILABLE = "[x]"
-
-
 NOT_APPLICABLE = "[z]"
-
-
 RATE_UNIT = "%"
-
-
 APPROXIMATE = "余"
 
 
 def figure_text(value: float | None, unit: str, markers: list[str] = (), approximate: int | None = None) -> str:
-    """A value in running text: 2502件, 100.0%, 90余块 (rounded down to a multiple of `approximate`), then its markers."""
+    """A value in running text: 2502件, 100.0%, 90余块, then its markers.
+
+    With `approximate`, the value is rounded down to a multiple of it and written "N余" ("more than
+    N"), but only where that is true: 97 with 10 is 90余, 90 stays 90, 2502 with 1 stays 2502.
+    """
     if value is None:
         shown = "—"  # a rate with nothing to divide by
     elif unit == RATE_UNIT:
         shown = f"{value:.1f}"
-    elif approximate and value >= approximate:  # below the multiple "0余" would say nothing: exact
-        shown = f"{int(value // approximate * approximate)}{APPROXIMATE}"
+    elif approximate and 0 < (floor := value // approximate * approximate) < value:
+        shown = f"{int(floor)}{APPROXIMATE}"
     elif float(value).is_integer():
         shown = f"{int(value)}"
     else:

@@ -14,22 +14,25 @@ from pathlib import Path
 
 from reportpipe.outputs.charts import charts
 from reportpipe.outputs.docx import docx_draft
-from reportpipe.outputs.draft import draft, markdown_draft
+from reportpipe.outputs.draft import draft, markdown_draft, provenance_file
 from reportpipe.outputs.published import published
 from reportpipe.outputs.workbook import workbook
 from reportpipe.warehouse.publication import open_published
 
 
 def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
-    """Write the workbook, the Markdown and DOCX drafts and the charts of `year` into out_dir; their paths."""
+    """Write the workbook, the Markdown and DOCX drafts, where their numbers come from, and the charts of `year`
+    into out_dir; their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pub = published(year, Path(warehouse_dir))
     paragraphs = draft(pub)
+    # Each a base name of its own: a writer who turns them into PDFs in one folder gets one PDF each.
     return [
-        workbook(pub, out_dir / f"report_{year}.xlsx"),
-        markdown_draft(pub, paragraphs, out_dir / f"report_{year}.md"),
-        docx_draft(pub, paragraphs, out_dir / f"report_{year}.docx"),
+        workbook(pub, out_dir / f"report_{year}_figures.xlsx"),
+        markdown_draft(pub, paragraphs, out_dir / f"report_{year}_text.md"),
+        docx_draft(pub, paragraphs, out_dir / f"report_{year}_draft.docx"),
+        provenance_file(pub, paragraphs, out_dir / f"report_{year}_sources.txt"),
         *charts(pub, out_dir),
     ]
 

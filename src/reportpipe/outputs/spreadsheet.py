@@ -33,7 +33,7 @@ class Table:
     sheet: str  # the sheet's name (made legal for Excel)
     title: str  # A1
     lines: tuple[str, ...]  # explanatory lines under the title, each shorter than the table is wide
-    header: tuple[str, ...]  # one header row
+    header: tuple[str, ...]  # one header row; a line break only between words, each line fitting its column
     rows: list[list]  # text, numbers, Number (a value with its format), None
     name: str  # the Excel table's name
     widths: dict[int, float] = field(default_factory=dict)  # column number → width in Excel's units
@@ -68,6 +68,7 @@ class Settings:
     header_text: str = "&A"  # the sheet's name above each printed page
     footer_text: str = "第 &P 页，共 &N 页"
     line_height_pt: float = 15  # a line of 11 pt text (openpyxl's default font), Chinese or not
+    side_margin_inches: float = 0.25  # printers keep 5 mm clear; every millimetre of width keeps the text larger
     cover_width: float = 100
 
 
@@ -110,10 +111,15 @@ def _print_setup(ws, settings: Settings, header_row: int | None = None) -> None:
     ws.page_setup.fitToHeight = 0  # as many pages down as it takes
     if header_row:
         ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.left = ws.page_margins.right = settings.side_margin_inches
     ws.page_margins.top = ws.page_margins.bottom = 0.75
     ws.oddHeader.center.text = settings.header_text
     ws.oddFooter.center.text = settings.footer_text
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines a text takes in a column `width` wide, its own line breaks kept."""
+    return sum(max(1, math.ceil(text_width(line) / max(width - 1, 1))) for line in text.split("\n"))
 
 
 def _fit_height(ws, row, settings: Settings) -> None:
@@ -123,8 +129,7 @@ def _fit_height(ws, row, settings: Settings) -> None:
     lines = 1
     for cell in row:
         if isinstance(cell.value, str):
-            width = ws.column_dimensions[cell.column_letter].width or 8.43
-            lines = max(lines, math.ceil(text_width(cell.value) / max(width - 1, 1)))
+            lines = max(lines, wrapped_lines(cell.value, ws.column_dimensions[cell.column_letter].width or 8.43))
     if lines > 1:
         ws.row_dimensions[row[0].row].height = settings.line_height_pt * lines + 2
 
@@ -136,6 +141,11 @@ def _table_sheet(wb, table: Table, settings: Settings):
     from openpyxl.worksheet.table import Table as ExcelTable
     from openpyxl.worksheet.table import TableStyleInfo
 
+    for column, name in enumerate(table.header, start=1):
+        width = table.widths.get(column, 8.43)
+        if any(text_width(line) > width - 1 for line in name.split("\n")):
+            raise ValueError(f"table {table.name}: header {name!r} is wider than its column ({width}): it would break "
+                             "inside a word; break it between words with a line break, or widen the column")
     ws = wb.create_sheet(sheet_name(table.sheet))
     append_row(ws, [table.title])
     ws["A1"].font = Font(bold=True, size=14)
@@ -147,10 +157,13 @@ def _table_sheet(wb, table: Table, settings: Settings):
         append_row(ws, row)
     for column, width in table.widths.items():
         ws.column_dimensions[get_column_letter(column)].width = width
-    # Long labels and definitions wrap inside their column, so the table fits one page wide.
+    # Long labels and definitions wrap inside their column, so the table fits one page wide. A number
+    # keeps a space on its right: right-aligned, it would run into the text of the next cell.
     for row in ws.iter_rows(min_row=header_row):
         for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            numeric = cell.row > header_row and isinstance(cell.value, (int, float))
+            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right" if numeric else None,
+                                       indent=1 if numeric else 0)
         _fit_height(ws, row, settings)
     excel = ExcelTable(displayName=table.name, ref=f"A{header_row}:{get_column_letter(len(table.header))}{ws.max_row}")
     # Banded rows only: a bold first column would read as a second header.
@@ -188,7 +201,7 @@ def _contents_sheet(wb, entries: list[Table | Gap], settings: Settings) -> None:
     rows = [[sheet_name(e.sheet), e.title, e.description] if isinstance(e, Table) else
             [NO_SHEET, e.title, e.description] for e in entries]
     contents = Table(settings.contents_sheet, settings.contents_title, (settings.contents_intro,),
-                     settings.contents_header, rows, "table_contents", widths={1: 14, 2: 50, 3: 60})
+                     settings.contents_header, rows, "table_contents", widths={1: 16, 2: 44, 3: 50})
     ws, header_row = _table_sheet(wb, contents, settings)
     for (cell,) in ws.iter_rows(min_row=header_row + 1, max_col=1):
         if cell.value != NO_SHEET:
