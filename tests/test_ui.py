@@ -217,6 +217,17 @@ def test_every_route_of_the_plugin_requires_an_airflow_login(server):
     assert json.loads(server.get("/api/v2/plugins/importErrors", token)[1])["total_entries"] == 0
 
 
+def log_in(browser, server) -> None:
+    """Through Airflow's own login page, where Airflow sends an anonymous visitor."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(server.url + "/")
+    browser.find_element(By.NAME, "username").send_keys(server.user)
+    browser.find_element(By.NAME, "password").send_keys(server.password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    browser.find_element(By.XPATH, "//a[normalize-space()='Report']")
+
+
 def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server, warehouse):
     from selenium.webdriver.common.by import By
 
@@ -226,10 +237,7 @@ def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server
     ((value, unit),) = read_report(warehouse, "SELECT value, unit FROM report_figures WHERE year = ? AND figure_id = ?",
                                    [YEAR, figure.figure_id])
     with driver() as browser:
-        browser.get(server.url + "/")  # Airflow sends an anonymous visitor to its login page
-        browser.find_element(By.NAME, "username").send_keys(server.user)
-        browser.find_element(By.NAME, "password").send_keys(server.password)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        log_in(browser, server)
         browser.find_element(By.XPATH, "//a[normalize-space()='Report']").click()
         browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
         cells = browser.find_elements(By.CSS_SELECTOR, "tr[data-source='litigation'] td .label")
@@ -246,3 +254,22 @@ def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server
     assert grid == [f"v{versions[f'{YEAR}-{m:02d}']}" for m in range(1, 13)]
     assert "v2" in grid  # the demo re-delivered a month of litigation
     assert shown == figure_text(value, unit)
+
+
+def test_an_operator_whose_airflow_speaks_chinese_reads_the_page_in_chinese(server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with driver() as browser:
+        log_in(browser, server)
+        # Airflow's UI keeps the language chosen in its settings in the browser's localStorage (i18next).
+        browser.execute_script("localStorage.setItem('i18nextLng', 'zh-CN')")
+        browser.refresh()
+        browser.find_element(By.XPATH, "//a[normalize-space()='Report']").click()
+        browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
+        WebDriverWait(browser, 30).until(lambda b: b.find_element(By.TAG_NAME, "h1").text.startswith("报告数据状态"))
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-CN"
+        assert "已载入第 N 版" in browser.find_element(By.CSS_SELECTOR, "p.legend").text
+        browser.find_element(By.CSS_SELECTOR, "table#figures a").click()
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.TAG_NAME, "h2"))
+        assert [h.text for h in browser.find_elements(By.TAG_NAME, "h2")][0] == "口径"

@@ -39,23 +39,25 @@ from reportpipe import settings
 from reportpipe.contracts import figures, sources
 from reportpipe.outputs.numbers import PROVISIONAL, REVISED, figure_text, local_time
 from reportpipe.outputs.published import published
-from reportpipe.statistics.status import LEGEND, published_years, year_status
+from reportpipe.statistics.status import awaited, published_years, year_status
+from reportpipe.ui import words
 from reportpipe.validation.data_docs import validation_pages
 from reportpipe.warehouse.publication import open_published
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=LEGEND,
+templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=words.LEGEND,
                              PROVISIONAL=PROVISIONAL, REVISED=REVISED)
 
 # Whoever may see Airflow's UI may see this page (a Viewer, under either auth manager).
 require_login = requires_access_view(AccessView.WEBSITE)
 
-STYLESHEET = Path(__file__).with_name("page.css")
+STATIC = Path(__file__).with_name("static")
 DATA_DOCS_LINK_HOURS = 8
 
-# The operator's pages: no script of any kind, styles and images from here only, framed only by Airflow's UI.
-PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
-               "frame-ancestors 'self'")
+# The operator's pages: their one script and stylesheet from here, no inline script or event handler,
+# nothing from elsewhere, framed only by Airflow's UI.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+               "form-action 'none'; frame-ancestors 'self'")
 # A Data Docs page: a sandbox (an opaque origin: no cookies, no Airflow API) whose own inline and
 # local scripts run; nothing is sent anywhere (connect-src, form-action).
 DATA_DOCS_POLICY = ("sandbox allow-scripts; default-src 'none'; script-src 'self' 'unsafe-inline'; "
@@ -85,12 +87,23 @@ async def security_headers(request: Request, call_next):
     return response
 
 
+def page(request: Request, template: str, context: dict, status_code: int = 200, headers=None) -> HTMLResponse:
+    """A page in the operator's language (words.choose), remembered in a cookie when it was asked for."""
+    language = words.choose(request.query_params.get("lang"), request.cookies.get(words.COOKIE),
+                            request.headers.get("accept-language"))
+    response = templates.TemplateResponse(request, template, {**context, "lang": language, "t": words.words(language)},
+                                          status_code=status_code, headers=headers)
+    if request.query_params.get("lang") == language:
+        response.set_cookie(words.COOKIE, language, samesite="lax", httponly=True,
+                            path=request.scope.get("root_path") or "/")
+    return response
+
+
 @app.exception_handler(HTTPException)
 def problem_page(request: Request, exc: HTTPException):
     """Errors as a page the operator can read in the UI; an anonymous one gets a link to Airflow's login."""
     login = get_auth_manager().get_url_login(next_url=str(request.url)) if exc.status_code == 401 else None
-    return templates.TemplateResponse(request, "problem.html", {"detail": exc.detail, "login": login},
-                                      status_code=exc.status_code, headers=exc.headers)
+    return page(request, "problem.html", {"detail": exc.detail, "login": login}, exc.status_code, exc.headers)
 
 
 def warehouse() -> Path:
@@ -136,7 +149,12 @@ def _check_link(token: str) -> None:
 
 @pages.get("/page.css")
 def stylesheet():
-    return FileResponse(STYLESHEET, media_type="text/css")
+    return FileResponse(STATIC / "page.css", media_type="text/css")
+
+
+@pages.get("/language.js")
+def language_script():
+    return FileResponse(STATIC / "language.js", media_type="text/javascript")
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -146,11 +164,12 @@ def status_page(request: Request, year: int | None = None):
         years = published_years(con)
         year = year or (years[-1] if years else None)
         grid = year_status(con, year).grid if year else {}
+        waiting = awaited(con)
     try:
         pub = published(year, warehouse()) if year else None
     except LookupError:  # the year's deliveries were all rejected: no figures yet
         pub = None
-    return templates.TemplateResponse(request, "status.html", {
+    return page(request, "status.html", {
         "year": year,
         "years": years,
         "grid": grid,
@@ -160,6 +179,7 @@ def status_page(request: Request, year: int | None = None):
         "pages": validation_pages(data_docs()),
         "docs": data_docs_link(),
         "has_data_docs": (data_docs() / "index.html").exists(),
+        "awaited": waiting,
     })
 
 
@@ -176,7 +196,7 @@ def explain_page(request: Request, figure_id: str, year: int):
             explanation = explain(con, figure, year)
         except LookupError as e:
             raise HTTPException(404, str(e)) from None
-    return templates.TemplateResponse(request, "explain.html", {"e": explanation, "year": year})
+    return page(request, "explain.html", {"e": explanation, "year": year})
 
 
 @app.get("/data-docs/{token}/{path:path}")
