@@ -121,3 +121,25 @@ def test_accept_clears_the_flag_keeps_the_note_and_a_new_delivery_needs_its_own(
     [reason] = read_report(wh, "SELECT DISTINCT provisional_reason FROM report_figures WHERE source_id = 'work_orders'"
                                " AND year = ?", [HISTORY_YEAR])
     assert april in reason[0] and f"latest delivery rejected: {HISTORY_YEAR}-03 v1" in reason[0]
+
+
+def test_a_rejected_redelivery_or_a_month_of_rejected_files_only_needs_attention(demo_warehouse, demo_inbox, tmp_path):
+    """v1! (a newer delivery rejected) and ✗vN (only rejected ones) exit 1 like a flag or a late export."""
+    import csv
+
+    from reportpipe.pipeline import run
+
+    wh, inbox = tmp_path / "warehouse", tmp_path / "inbox"
+    shutil.copytree(demo_warehouse, wh, symlinks=True)
+    assert cli("status", "--year", "2023", "--warehouse", wh).code == 0
+    with (demo_inbox / "work_orders" / "执法工单_202303.csv").open(encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    rows[0][1] = "微信"  # 来源渠道 out of its set
+    write_csv(inbox / "work_orders" / "执法工单_202303_v2.csv", header, rows)
+    run(inbox, wh)
+    status = cli("status", "--year", "2023", "--warehouse", wh)
+    assert status.code == 1
+    assert "rejected: work_orders 2023-03 v2 (v1 still holds the month; deliver a corrected _vN)" in status.out.splitlines()
+    report = json.loads(cli("status", "--year", "2023", "--json", "--warehouse", wh).out)
+    assert (report["ok"], report["rejected"], report["overdue"], report["flagged"]) == \
+        (False, ["work_orders 2023-03 v2"], [], [])

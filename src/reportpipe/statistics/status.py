@@ -68,7 +68,8 @@ class Cell:
 
     @property
     def needs_attention(self) -> bool:
-        return self.overdue or (self.anomaly is not None and self.accepted is None)
+        """Overdue, flagged and not accepted, or its latest delivery rejected (v1! and ✗vN): someone must act."""
+        return self.overdue or (self.anomaly is not None and self.accepted is None) or self.rejected_version is not None
 
 
 @dataclass
@@ -89,10 +90,32 @@ class YearStatus:
         return {
             "year": self.year, "today": self.today, "ok": not self.attention,
             "overdue": [f"{c.source_id} {c.month}" for c in self.attention if c.overdue],
-            "flagged": [c.anomaly for c in self.attention if c.anomaly],
+            "flagged": [c.anomaly for c in self.attention if c.anomaly and c.accepted is None],
+            # A newer delivery rejected while an older one holds the month (v1!), or only rejected ones (✗vN).
+            "rejected": [f"{c.source_id} {c.month} v{c.rejected_version}" for c in self.attention if c.rejected_version],
             "sources": {s: [{**asdict(c), "label": c.label, "states": c.states} for c in cells]
                         for s, cells in self.grid.items()},
         }
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """An export of the month just ended that has not arrived: its ingest run waits for it (deferred)."""
+
+    source_id: str
+    title: str
+    month: str  # YYYY-MM
+    due: str  # YYYY-MM-DD
+    overdue: bool
+
+
+def awaited(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> list[Awaited]:
+    """The exports of last month not delivered yet: what the ingest runs of this month wait for."""
+    today = today or dt.date.today()
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    delivered = {s for s, in con.execute("SELECT source_id FROM loaded_months WHERE month = ?", [month]).fetchall()}
+    return [Awaited(s, source.title, f"{month:%Y-%m}", f"{due_date(month, source)}", is_overdue(month, source, False, today))
+            for s, source in sources().items() if s not in delivered]
 
 
 def published_years(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -141,6 +164,11 @@ def render(status: YearStatus) -> str:
         lines.append(f"{source_id:<{width}}  " + " ".join(f"{c.label:>5}" for c in cells))
     lines += ["", "   ".join(LEGEND.values())]
     for c in status.attention:
-        lines.append(f"overdue: {c.source_id} {c.month} (due {c.due})" if c.overdue else
-                     f"flagged: {c.anomaly} (reportpipe accept {c.source_id} {c.month} --note \"…\" clears it)")
+        if c.overdue:
+            lines.append(f"overdue: {c.source_id} {c.month} (due {c.due})")
+        if c.rejected_version:
+            held = f"v{c.loaded.version} still holds the month" if c.loaded else "nothing holds the month"
+            lines.append(f"rejected: {c.source_id} {c.month} v{c.rejected_version} ({held}; deliver a corrected _vN)")
+        if c.anomaly and c.accepted is None:
+            lines.append(f"flagged: {c.anomaly} (reportpipe accept {c.source_id} {c.month} --note \"…\" clears it)")
     return "\n".join(lines)
