@@ -13,7 +13,7 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
 export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: demo airflow airflow-config test test-deploy bench lock clean system-packages
+.PHONY: demo airflow backfill airflow-config test test-deploy bench lock clean system-packages
 
 # The environment: Python 3.11, every package pinned with hashes in requirements.lock.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -66,6 +66,12 @@ airflow: $(VENV)/.installed .env airflow-config $(AIRFLOW_HOME)/airflow.db
 	@set -a && source .env && set +a && \
 	for component in api-server scheduler dag-processor triggerer; do setsid $(VENV)/bin/airflow $$component & done; \
 	trap 'echo "Stopping Airflow"; kill -TERM $$(jobs -p) 2>/dev/null; wait; exit 0' INT TERM; wait
+
+# Backfill every source over a range of months through the running scheduler (make airflow), one
+# source at a time: make backfill FROM=2023-01 TO=2023-12 (src/reportpipe/orchestration/backfill.py).
+backfill: $(VENV)/.installed .env airflow-config $(AIRFLOW_HOME)/airflow.db
+	@test -n "$(FROM)" -a -n "$(TO)" || (echo "make backfill FROM=YYYY-MM TO=YYYY-MM"; exit 2)
+	@set -a && source .env && set +a && $(VENV)/bin/python -m reportpipe.orchestration.backfill $(FROM) $(TO)
 
 # Debian packages some tests drive: docker-compose (v1) checks docker-compose.yml
 # statically and, with dockerd (docker.io) and debootstrap, runs it (test-deploy);
