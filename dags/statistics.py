@@ -1,7 +1,8 @@
 """
 ### Annual statistics
 
-Runs whenever any `ingest_<source>` DAG has loaded a month (Asset schedule):
+Runs whenever any `ingest_<source>` DAG has loaded a month (Asset schedule), once the
+loads have settled (`loads_settled`: no load waiting, queued or running; at most an hour):
 rebuilds the business tables (`fct_*`) and the report tables
 (`report_figures`: one row per year and figure of the annual report;
 `report_figures_monthly`: the same by month) from every loaded month, then
@@ -9,8 +10,8 @@ publishes `report.duckdb` for analysts by an atomic swap, after the
 reconciliation checks of `transforms/reconciliation.yaml` pass. A month the history
 checks flagged (out of line with its source's past months) alerts through
 `reportpipe.orchestration.alerts` when it is first published, without failing the run. Then writes the
-report outputs of every year (`<warehouse>/reports/<year>/`: GSS-style workbook,
-Markdown and DOCX draft, charts) and renders the validation results into the GX
+report outputs of every year whose publication changed (`<warehouse>/reports/<year>/`:
+GSS-style workbook, Markdown and DOCX draft, charts) and renders the validation results into the GX
 Data Docs site (`<warehouse>/data_docs/`). Every task works on the warehouse's
 files: the pool `reportpipe_warehouse` and, under Celery, the queue `warehouse`.
 """
@@ -21,6 +22,9 @@ from airflow.sdk import AssetAny, dag, task
 
 from reportpipe.contracts import sources
 from reportpipe.orchestration.defaults import DEFAULT_ARGS, START_DATE, WAREHOUSE_QUEUE, WAREHOUSE_TASK, source_asset
+
+SETTLE_S = 30  # how often it looks whether the loads have settled
+MAX_SETTLE_S = 3600
 
 
 @dag(
@@ -35,6 +39,18 @@ from reportpipe.orchestration.defaults import DEFAULT_ARGS, START_DATE, WAREHOUS
     tags=["reportpipe", "statistics"],
 )
 def statistics():
+    # Rescheduled, it holds no worker slot while it waits.
+    @task.sensor(poke_interval=SETTLE_S, timeout=24 * 3600, mode="reschedule")
+    def loads_settled(ti=None, dag_run=None) -> bool:
+        """A burst of loads (a backfill, a morning of deliveries) is published once it has settled: no
+        load_month of any source is waiting, queued or running; an unending burst is published hourly."""
+        import datetime as dt
+
+        busy = ["scheduled", "queued", "running", "up_for_retry", "up_for_reschedule"]
+        loading = sum(ti.get_ti_count(dag_id=f"ingest_{s}", task_ids=["load_month"], states=busy) for s in sources())
+        waited = dt.datetime.now(dt.timezone.utc) - dag_run.start_date
+        return loading == 0 or waited > dt.timedelta(seconds=MAX_SETTLE_S)
+
     @task(**WAREHOUSE_TASK)
     def publish_figures(ti=None, run_id=None) -> str:
         """Rebuild fct_ and report_ tables, reconcile them and swap in the new report.duckdb; alert on
@@ -46,7 +62,7 @@ def statistics():
         from reportpipe.statistics import history
 
         before = history.open_flags(warehouse_dir())
-        published = refresh_statistics(wait_s=WAREHOUSE_WAIT_S)
+        published = refresh_statistics(wait_s=WAREHOUSE_WAIT_S, only_if_changed=True)
         new = sorted(history.open_flags(warehouse_dir()) - before)
         if new:
             alerts.flagged({"ti": ti, "run_id": run_id}, new)
@@ -55,7 +71,7 @@ def statistics():
     # This reads the published file and swaps in its own folders: the queue, not the pool.
     @task(queue=WAREHOUSE_QUEUE)
     def write_reports() -> list[str]:
-        """The workbook, draft and charts of every published year, from report.duckdb."""
+        """The workbook, draft and charts of every published year whose publication changed, from report.duckdb."""
         from reportpipe.outputs.reports import publish_reports
         from reportpipe.settings import warehouse_dir
 
@@ -70,6 +86,7 @@ def statistics():
         return str(build_data_docs(warehouse_dir()))
 
     published = publish_figures()
+    loads_settled() >> published
     published >> write_reports()
     published >> render_data_docs()
 

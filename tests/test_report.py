@@ -566,6 +566,14 @@ def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_p
     years = [y for (y,) in read_report(warehouse, "SELECT DISTINCT year FROM report_figures ORDER BY 1")]
     assert first == [warehouse / "reports" / str(y) for y in years] and len(years) == 2
     names = sorted(p.name for p in first[-1].iterdir())
+    written = {p: p.stat().st_ino for p in first[-1].iterdir()}
     assert publish_reports(warehouse) == first
     assert sorted(p.name for p in first[-1].iterdir()) == names
     assert sorted(p.name for p in (warehouse / "reports").iterdir()) == [str(y) for y in years]
+    # Nothing was published since: the folders are left as they were, not written again.
+    assert {p: p.stat().st_ino for p in first[-1].iterdir()} == written
+    # A new publication (another content) writes them again.
+    with duckdb.connect(str(warehouse / "report.duckdb")) as con:
+        con.execute("UPDATE publication SET content_sha256 = ?", ["cd" * 32])
+    assert publish_reports(warehouse) == first
+    assert {p: p.stat().st_ino for p in first[-1].iterdir()} != written

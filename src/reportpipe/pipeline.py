@@ -37,7 +37,7 @@ from reportpipe.validation import validator
 from reportpipe.validation.data_docs import build_data_docs
 from reportpipe.warehouse import models
 from reportpipe.warehouse.personal import use_pii_key
-from reportpipe.warehouse.publication import publish
+from reportpipe.warehouse.publication import REPORT_DB, publish
 from reportpipe.warehouse.session import Writer, ensure_source_tables, is_disk_full, transaction, writer
 from reportpipe.warehouse.sql import quote
 
@@ -260,10 +260,17 @@ def ingest_month(source_id: str, month: dt.date, paths: list[Path], warehouse_di
 
 
 def refresh_statistics(warehouse_dir: Path | None = None, on_wait: Callable[[str], None] | None = None,
-                       wait_s: float = 3600) -> Path:
-    """Rebuild the business and report tables and publish report.duckdb; its path."""
+                       wait_s: float = 3600, only_if_changed: bool = False) -> Path:
+    """Rebuild the business and report tables and publish report.duckdb; its path.
+
+    `only_if_changed` (the statistics DAG, run once per burst of loads): not when no file was decided
+    since the last refresh (a rebuild and an acceptance refresh themselves)."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
     with writer(warehouse_dir, wait_s, on_wait=on_wait) as w:
+        if only_if_changed and (w.folder / REPORT_DB).exists() and w.con.execute(
+                "SELECT coalesce(max(file_id), 0) <= (SELECT coalesce(max(file_id), -1) FROM _refreshed_through)"
+                " FROM intake_log").fetchone()[0]:
+            return w.folder / REPORT_DB
         return _refresh(w)
 
 

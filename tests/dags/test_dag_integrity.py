@@ -80,9 +80,11 @@ def test_one_monthly_ingest_per_source_emitting_its_asset(dagbag):
         assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 0 1 * *", "Asia/Shanghai")
 
 
-def test_statistics_runs_when_any_source_is_loaded(dagbag):
+def test_statistics_runs_when_any_source_is_loaded_once_the_loads_have_settled(dagbag):
     dag = dagbag.dags["statistics"]
-    assert set(dag.task_dict) == {"publish_figures", "write_reports", "render_data_docs"}
+    assert set(dag.task_dict) == {"loads_settled", "publish_figures", "write_reports", "render_data_docs"}
+    assert dag.task_dict["loads_settled"].downstream_task_ids == {"publish_figures"}
+    assert dag.task_dict["loads_settled"].mode == "reschedule" and dag.task_dict["loads_settled"].pool == "default_pool"
     assert dag.task_dict["publish_figures"].downstream_task_ids == {"write_reports", "render_data_docs"}
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"

@@ -9,13 +9,15 @@ are the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
+from reportpipe.outline import DRAFT_TEMPLATE, ORGANISATION
 from reportpipe.outputs.charts import charts
 from reportpipe.outputs.docx import docx_draft
 from reportpipe.outputs.draft import draft, markdown_draft, provenance_file
-from reportpipe.outputs.published import published
+from reportpipe.outputs.published import publication_time, published
 from reportpipe.outputs.workbook import workbook
 from reportpipe.warehouse.publication import open_published
 
@@ -37,17 +39,36 @@ def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
     ]
 
 
+WRITTEN_FROM = ".written_from"  # in a year's folder: what its outputs were written from
+
+
+def _source_of_outputs(content_sha256: str) -> str:
+    """The publication's content and the declarations the outputs are made with: when both are the same,
+    so are the outputs."""
+    digest = hashlib.sha256(content_sha256.encode())
+    for declared in (DRAFT_TEMPLATE, ORGANISATION):
+        digest.update(declared.read_bytes())
+    return digest.hexdigest()
+
+
 def publish_reports(warehouse_dir: Path) -> list[Path]:
-    """Rewrite the outputs of every published year into warehouse_dir/reports/<year>/, each folder swapped whole."""
+    """Rewrite the outputs of every published year into warehouse_dir/reports/<year>/, each folder swapped
+    whole; a year whose publication and templates are as when its folder was written is left as it is."""
     with open_published(warehouse_dir) as con:
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY year").fetchall()]
+        written_from = _source_of_outputs(publication_time(con)[1] or "")
     written = []
     for year in years:
         target = Path(warehouse_dir) / "reports" / str(year)
+        marker = target / WRITTEN_FROM
+        if marker.is_file() and marker.read_text(encoding="utf-8") == written_from:
+            written.append(target)
+            continue
         building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
         for leftover in (building, old):  # of a run that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         write_report(year, building, warehouse_dir)
+        (building / WRITTEN_FROM).write_text(written_from, encoding="utf-8")
         # Nobody ever finds a half-written folder: the old one moves aside, the new one takes its name.
         if target.exists():
             target.rename(old)
