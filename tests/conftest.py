@@ -90,3 +90,23 @@ def history_scenario(tmp_path_factory) -> SimpleNamespace:
         report = run(folder / "inbox", folder / "warehouse")
     assert not report.rejected, [o.describe() for o in report.rejected]
     return SimpleNamespace(inbox=folder / "inbox", warehouse=folder / "warehouse")
+
+
+@pytest.fixture(scope="session")
+def printed(demo_report, tmp_path_factory) -> dict:
+    """The demo year's draft and workbook rendered to PDF by LibreOffice, once: their pages' text, sizes,
+    words with their places, and the font sizes printed."""
+    import shutil
+
+    import tests.office as office
+    from tests.helpers import output
+
+    folder = tmp_path_factory.mktemp("printed")
+    draft, book = folder / "draft.docx", folder / "book.xlsx"
+    shutil.copy(output(demo_report["paths"], ".docx"), draft)
+    shutil.copy(output(demo_report["paths"], ".xlsx"), book)
+    draft_pdf, book_pdf = office.to_pdf([draft, book], folder)
+    return {"draft": office.pages(draft_pdf), "draft_sizes": office.page_sizes(draft_pdf),
+            "draft_words": office.words(draft_pdf), "docx": output(demo_report["paths"], ".docx"),
+            "book": office.pages(book_pdf), "book_sizes": office.page_sizes(book_pdf), "workbook": book,
+            "book_fonts": office.font_sizes(book_pdf)}

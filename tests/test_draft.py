@@ -3,13 +3,11 @@ no provenance in its text, 余 only where it is true. Rendered by LibreOffice wh
 
 from __future__ import annotations
 
-import shutil
 from zoneinfo import ZoneInfo
 
 import docx
 import pytest
 
-import tests.office as office
 from reportpipe.outline import organisation, report_title, title_lines, title_words, width_in_characters
 from reportpipe.outputs.docx import CHARS, MARGIN_LEFT_MM, TITLE_PT, TYPE_AREA_MM
 from reportpipe.outputs.numbers import figure_text
@@ -44,15 +42,6 @@ def test_a_title_too_long_for_one_line_breaks_between_words_into_even_lines():
     assert abs(width_in_characters(first) - width_in_characters(second)) == best
 
 
-@pytest.fixture(scope="module")
-def printed(demo_report, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("draft")
-    (draft,) = [p for p in demo_report["paths"] if p.suffix == ".docx"]
-    shutil.copy(draft, folder / "draft.docx")
-    (pdf,) = office.to_pdf([folder / "draft.docx"], folder)
-    return {"docx": draft, "words": office.words(pdf), "pages": office.pages(pdf)}
-
-
 def lines_of(words, page: int) -> list[tuple[float, float, float, str]]:
     """A page's printed lines: (left, right, top, text), top to bottom."""
     rows: dict[float, list] = {}
@@ -64,7 +53,7 @@ def lines_of(words, page: int) -> list[tuple[float, float, float, str]]:
 
 
 def test_the_title_is_centred_in_lines_of_whole_words(printed):
-    lines = lines_of(printed["words"], 1)
+    lines = lines_of(printed["draft_words"], 1)
     expected = title_lines(YEAR, TYPE_AREA_MM[0] * MM / TITLE_PT - 1)
     title = lines[:len(expected)]
     assert [t for *_, t in title] == expected  # printed as set: no line breaks inside a word
@@ -79,8 +68,8 @@ def test_the_signature_and_its_date_close_the_draft_as_gbt_9704_lays_them_out(pr
     with duckdb.connect(str(demo_warehouse / "report.duckdb"), read_only=True) as con:
         published_at, _ = publication_time(con)
     day = published_at.astimezone(ZoneInfo("Asia/Shanghai"))
-    last_page = max(p for p, *_ in printed["words"])
-    *_, (_, name_right, _, name), (_, date_right, _, date) = lines_of(printed["words"], last_page)[:-1]
+    last_page = max(p for p, *_ in printed["draft_words"])
+    *_, (_, name_right, _, name), (_, date_right, _, date) = lines_of(printed["draft_words"], last_page)[:-1]
     assert (name, date) == (organisation()["signature"], f"{day.year}年{day.month}月{day.day}日")
     assert abs(RIGHT_EDGE - name_right - 2 * CHARACTER) < 2  # 右空二字
     # The date ends where, in the 公文 fonts (digits half a character), it starts two characters right of

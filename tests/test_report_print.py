@@ -11,31 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import statistics
 import unicodedata
 
 import openpyxl
-import pytest
 
-import tests.office as office
 from reportpipe.outputs.docx import CHARS, LINES
-from tests.helpers import figures_of, output, table_of
+from tests.helpers import figures_of, table_of
 
 A4 = (595.3, 841.9)  # points, portrait
-
-
-@pytest.fixture(scope="module")
-def printed(demo_report, tmp_path_factory) -> dict:
-    """The draft and the workbook rendered to PDF: their pages' text and sizes."""
-    folder = tmp_path_factory.mktemp("printed")
-    draft, book = folder / "draft.docx", folder / "book.xlsx"
-    shutil.copy(output(demo_report["paths"], ".docx"), draft)
-    shutil.copy(output(demo_report["paths"], ".xlsx"), book)
-    draft_pdf, book_pdf = office.to_pdf([draft, book], folder)
-    return {"draft": office.pages(draft_pdf), "draft_sizes": office.page_sizes(draft_pdf),
-            "book": office.pages(book_pdf), "book_sizes": office.page_sizes(book_pdf), "workbook": book,
-            "book_fonts": office.font_sizes(book_pdf)}
 
 
 def is_size(size: tuple[float, float], expected: tuple[float, float]) -> bool:
