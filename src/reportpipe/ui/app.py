@@ -11,8 +11,8 @@ and the next request sees the new file (DuckDB shares one database per path with
 process, so no connection outlives a request).
 
 Delivered values reach these pages (rejection reasons, Data Docs), so every answer says what
-the browser may do with it (`security_headers`): the operator's pages run no script at all,
-and a Data Docs page runs its own scripts in a sandbox, an origin of its own that cannot read
+the browser may do with it (`security_headers`): the operator's pages run only the plugin's
+own script file (static/language.js), and a Data Docs page runs its own scripts in a sandbox, an origin of its own that cannot read
 Airflow's cookies or call its API. A sandboxed page sends no cookie with what it loads or
 links to, so the Data Docs are reached through links the logged-in page hands out: a path
 prefix signed with the api-server's secret key that opens the site, and nothing else, for
@@ -39,13 +39,13 @@ from reportpipe import settings
 from reportpipe.contracts import figures, sources
 from reportpipe.outputs.numbers import PROVISIONAL, REVISED, figure_text, local_time
 from reportpipe.outputs.published import published
-from reportpipe.statistics.status import awaited, published_years, year_status
+from reportpipe.statistics.status import LEGEND, awaited, published_years, year_status
 from reportpipe.ui import words
 from reportpipe.validation.data_docs import validation_pages
 from reportpipe.warehouse.publication import open_published
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=words.LEGEND,
+templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=LEGEND,
                              PROVISIONAL=PROVISIONAL, REVISED=REVISED)
 
 # Whoever may see Airflow's UI may see this page (a Viewer, under either auth manager).
@@ -77,7 +77,7 @@ pages = APIRouter(dependencies=[Depends(require_login)])
 
 @app.middleware("http")
 async def security_headers(request: Request, call_next):
-    """What the browser may do with each answer: Data Docs sandboxed, the operator's pages script-free."""
+    """What the browser may do with each answer: Data Docs sandboxed, the operator's pages only their own script."""
     response = await call_next(request)
     path = request.url.path.removeprefix(request.scope.get("root_path", ""))
     data_docs_page = path.startswith("/data-docs/") and response.headers.get("content-type", "").startswith("text/html")

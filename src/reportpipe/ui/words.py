@@ -7,6 +7,8 @@ by key; what a delivered file or the pipeline says (file names, problems, SQL) i
 
 from __future__ import annotations
 
+from reportpipe.statistics.status import LEGEND
+
 LANGUAGES = ("zh-CN", "en")
 COOKIE = "reportpipe_lang"
 
@@ -55,18 +57,19 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (简体中文, English)
     "problem": ("出错了", "Something went wrong"),
     "login": ("请先登录 Airflow，再打开本页。", "Log in to Airflow, then open this page again."),
     "login_link": ("登录 Airflow", "Log in to Airflow"),
-    # The grid's legend, by the state a cell is in (the page's CSS class too).
-    "loaded": ("vN：已载入第 N 版", "vN: version N loaded"),
-    "newer-rejected": ("vN!：已载入，较新的一次提交被拒收", "vN!: loaded, a newer delivery was rejected"),
-    "anomaly": ("vN?：与该来源的历史数据不符（核实后 reportpipe accept 可解除）",
-                "vN?: out of line with the source's history (reportpipe accept clears it)"),
-    "accepted-state": ("vN✓：已核实并确认", "vN✓: an operator checked the flag and accepted it"),
-    "rejected-state": ("✗vN：仅有被拒收的提交", "✗vN: only rejected deliveries"),
-    "missing": ("·：尚未提交", "·: not delivered yet"),
-    "overdue-state": ("late：截止日前未提交", "late: not delivered by the day it was due"),
 }
-LEGEND = {"loaded": "loaded", "newer-rejected": "newer-rejected", "anomaly": "anomaly", "accepted": "accepted-state",
-          "rejected": "rejected-state", "missing": "missing", "overdue": "overdue-state"}
+# The grid's legend, by the state a cell is in (the page's CSS class too): in English as
+# `reportpipe status` prints it (statistics.status.LEGEND), in Chinese here.
+LEGEND_ZH = {
+    "loaded": "vN：已载入第 N 版",
+    "newer-rejected": "vN!：已载入，较新的一次提交被拒收",
+    "anomaly": "vN?：与该来源的历史数据不符（核实后 reportpipe accept 可解除）",
+    "accepted": "vN✓：已核实并确认",
+    "rejected": "✗vN：仅有被拒收的提交",
+    "missing": "·：尚未提交",
+    "overdue": "late：截止日前未提交",
+}
+WORDS |= {f"legend:{state}": (LEGEND_ZH[state], english) for state, english in LEGEND.items()}
 
 
 def choose(query: str | None, cookie: str | None, accept_language: str | None) -> str:
