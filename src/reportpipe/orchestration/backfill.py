@@ -48,7 +48,7 @@ def runs_by_state(backfill_id: int) -> dict[str, int]:
                                     .group_by(DagRun.state)).all())
 
 
-def wait_until(condition, what: str, progress, poll_s: float = POLL_S) -> None:
+def wait_until(condition, what: str, progress) -> None:
     said = False
     while True:
         try:
@@ -60,7 +60,7 @@ def wait_until(condition, what: str, progress, poll_s: float = POLL_S) -> None:
         if not said:
             progress(f"  waiting: {what}")
             said = True
-        time.sleep(poll_s)
+        time.sleep(POLL_S)
 
 
 def create(dag_id: str, first: dt.datetime, last: dt.datetime, progress) -> int:

@@ -35,6 +35,10 @@ def chart(pub: Published, spec: dict, path: Path) -> Path | None:
     shown = [by_id[i] for i in spec["figures"] if i in by_id]
     if not shown:
         return None
+    units = {f.unit for f in shown}
+    if len(units) > 1:
+        raise TemplateError(f"{DRAFT_TEMPLATE.name}: chart {spec['name']} mixes the units {'、'.join(sorted(units))}"
+                            " on one axis: give each unit a chart of its own")
     # rc_context rather than rcParams: importing or calling this never changes a caller's matplotlib settings.
     with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [cjk_font(), "DejaVu Sans"],
                                 "axes.unicode_minus": False}):
@@ -46,10 +50,6 @@ def chart(pub: Published, spec: dict, path: Path) -> Path | None:
             values = [pub.monthly.get(f.figure_id, {}).get(m) for m in pub.months]
             label = f"{f.label}（全年{figure_text(f.value, f.unit, f.marker_list)}）"
             ax.plot(months, [float("nan") if v is None else v for v in values], marker="o", label=label)
-        units = {f.unit for f in shown}
-        if len(units) > 1:
-            raise TemplateError(f"{DRAFT_TEMPLATE.name}: chart {spec['name']} mixes the units {'、'.join(sorted(units))}"
-                                " on one axis: give each unit a chart of its own")
         provisional = any(f.is_provisional for f in shown)
         ax.set_title(f"{pub.year}年{spec['title']}（按月）" + (f"　{PROVISIONAL} 含暂定数" if provisional else ""))
         ax.set_xticks(months, [f"{m}月" for m in months])

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportpipe.outline import width_in_characters
 from reportpipe.outputs.numbers import NOT_AVAILABLE, Number
 from reportpipe.outputs.office_zip import reproducible
 from reportpipe.untrusted import FORMULA_TRIGGERS
@@ -77,9 +77,9 @@ def sheet_name(text: str) -> str:
     return re.sub(r"[\[\]:*?/\\']", "_", text)[:31]
 
 
-def text_width(text: str) -> int:
+def text_width(text: str) -> float:
     """Width in Excel's column units (one digit): a Chinese character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return 2 * width_in_characters(text)
 
 
 def as_text_cell(cell) -> None:
