@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from reportpipe import settings
+from reportpipe.offices import deployment
 
 
 class Terminal:
@@ -34,20 +35,29 @@ class Terminal:
         print(text, file=self.stream, flush=True)
 
 
-def _figures_table(warehouse_dir: Path, year: int | None) -> str:
+def _figures_table(warehouse_dir: Path, year: int | None, office_id: str) -> str:
     from reportpipe.statistics.explain import number_text
     from reportpipe.warehouse.publication import open_published
 
     with open_published(warehouse_dir) as con:
         rows = con.execute(
             "SELECT year, figure_id, label, value, unit, is_provisional FROM report_figures"
-            " WHERE ? IS NULL OR year = ? ORDER BY year, source_id, figure_id",
-            [year, year],
+            " WHERE (? IS NULL OR year = ?) AND office_id = ? ORDER BY year, source_id, figure_id",
+            [year, year, office_id],
         ).fetchall()
     lines = [f"{'year':<5} {'figure_id':<30} {'value':>10} {'unit':<4} label"]
     for y, figure_id, label, value, unit, provisional in rows:
         lines.append(f"{y:<5} {figure_id:<30} {number_text(value):>10} {unit:<4} {label}{' [p]' if provisional else ''}")
     return "\n".join(lines)
+
+
+def _office(warehouse_dir: Path, office_id: str | None) -> tuple[str, Path]:
+    """The office a command is about, and the folder of its warehouse."""
+    if office_id is None and not deployment().single:
+        raise LookupError("name the office with --office: the offices are "
+                          + ", ".join(o.id for o in deployment().offices))
+    office = deployment().office(office_id)
+    return office.id, deployment().folder(warehouse_dir, office.id)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -56,11 +66,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     terminal = Terminal()
     report = run(args.inbox, args.warehouse, Progress(line=terminal.line, step=terminal.step))
     terminal.step("")
-    print(_figures_table(args.warehouse, None))
+    print(_figures_table(args.warehouse, None, deployment().publisher_id))
     print(f"\nPublished {args.warehouse / 'report.duckdb'}")
-    if report.data_docs:
-        print(f"Validation results (Data Docs): {report.data_docs}")
-    _print_flags(args.warehouse)
+    for index in report.data_docs:
+        print(f"Validation results (Data Docs): {index}")
+    for office in deployment().offices:
+        _print_flags(deployment().folder(args.warehouse, office.id))
+    for failure in report.failed:
+        print(f"reportpipe: {failure}", file=sys.stderr)
+    if report.failed:
+        return 3
     if report.rejected:
         print(f"\n{len(report.rejected)} file(s) rejected; the months keep their earlier good version:", file=sys.stderr)
         for outcome in report.rejected:
@@ -82,7 +97,7 @@ def _print_flags(warehouse_dir: Path) -> None:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    print(_figures_table(args.warehouse, args.year))
+    print(_figures_table(args.warehouse, args.year, args.office or deployment().publisher_id))
     return 0
 
 
@@ -97,24 +112,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from reportpipe.warehouse.session import configured, ensure_source_tables
     from reportpipe.warehouse.sql import literal
 
-    found = [classify(args.file, s) for s in sources().values()]
+    found = [classify(args.file, s) for s in sources(args.office).values()]
     export = next((e for e in found if isinstance(e, Export)), None)
     if export is None:
         print(f"reportpipe: {printable(args.file.name)} matches no source's file name (<prefix>_YYYYMM[_vN].csv|xlsx)",
               file=sys.stderr)
         return 2
-    source = sources()[export.source_id]
+    source = sources(args.office)[export.source_id]
     con = configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
     con.execute("ATTACH ':memory:' AS scratch")
-    published, stg = args.warehouse / REPORT_DB, f"stg_{source.source_id}"
+    published, stg = args.folder / REPORT_DB, f"stg_{source.source_id}"
     if published.exists():  # ids of other months, as last published
         con.execute(f"ATTACH {literal(str(published))} AS published (READ_ONLY)")
     if con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = 'published' AND table_name = ?", [stg]).fetchall():
         con.execute(f"CREATE VIEW {stg} AS SELECT * FROM published.{stg}")
     else:
-        ensure_source_tables(con, source)
+        ensure_source_tables(con, source, args.office)
     print(f"{printable(export.name)}: {source.title} ({source.source_id}) {export.period} v{export.version}")
-    rows, checked = check(con, args.warehouse, source, export)
+    rows, checked = check(con, args.folder, source, export)
     if rows is not None:
         print(f"{rows:,} rows")
     if checked.success:
@@ -134,7 +149,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     # By default the year of last month: in January, December's export is the one coming due.
     year = args.year or (dt.date.today().replace(day=1) - dt.timedelta(days=1)).year
-    with open_published(args.warehouse) as con:
+    with open_published(args.folder) as con:
         status = year_status(con, year)
     print(json.dumps(status.as_json(), ensure_ascii=False, indent=2) if args.json else render(status))
     return 1 if status.attention else 0
@@ -146,7 +161,8 @@ def cmd_accept(args: argparse.Namespace) -> int:
     if not args.note.strip():
         print("reportpipe: --note must say what was checked, and with whom", file=sys.stderr)
         return 2
-    reasons = accept(args.warehouse, args.source_id, args.month, args.note.strip(), on_wait=Terminal().line)
+    reasons = accept(args.warehouse, args.source_id, args.month, args.note.strip(), on_wait=Terminal().line,
+                     office_id=args.office)
     print(f"accepted {args.source_id} {args.month:%Y-%m}: {reasons}\nnote: {args.note.strip()}")
     return 0
 
@@ -155,7 +171,7 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     from reportpipe.statistics.explain import number_text
     from reportpipe.warehouse.publication import open_published
 
-    with open_published(args.warehouse) as con:
+    with open_published(args.folder) as con:
         rows = con.execute(
             "SELECT revised_at, figure_id, old_value, new_value, caused_by FROM figure_revisions"
             " WHERE year = ? ORDER BY revised_at, figure_id",
@@ -173,7 +189,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reportpipe.outputs.reports import write_report
 
     try:
-        written = write_report(args.year, args.out, args.warehouse)
+        written = write_report(args.year, args.out, args.folder, deployment().office(args.office))
     except (LookupError, TemplateError) as e:  # a year never published; a broken template
         print(f"reportpipe: {e}", file=sys.stderr)
         return 1
@@ -225,7 +241,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"reportpipe: no figure {args.figure_id!r}: {hint}", file=sys.stderr)
         return 2
     figure = known[args.figure_id]
-    with open_published(args.warehouse) as con:
+    with open_published(args.folder) as con:
         try:
             explanation = explain(con, figure, args.year)
         except LookupError as e:
@@ -253,7 +269,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from reportpipe.statistics.figures import figure_sql
     from reportpipe.warehouse import models
 
-    known = {f"stg_{s}": models.stg_model(src) for s, src in sources().items()}
+    known = {f"stg_{s}": models.stg_model(src, deployment().office().id) for s, src in sources().items()}
     known |= {f"fct_{s}": models.fct_model(src) for s, src in sources().items()}
     known |= {f.figure_id: figure_sql(f) for f in figures()}
     if args.model not in known:
@@ -285,8 +301,15 @@ def cmd_suites(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
-    from reportpipe.demo.inbox import write_inbox
+    from reportpipe.demo.inbox import write_district, write_inbox
+    from reportpipe.offices import load
 
+    if args.offices:
+        district = load(args.offices)
+        files = write_district(args.inbox, district, args.year)
+        print(f"wrote {len(files)} demo exports for {args.year} of {len(district.offices)} offices to "
+              f"{args.inbox}/<office_id>/")
+        return 0
     files = write_inbox(args.inbox, args.year)
     print(f"wrote {len(files)} demo exports for {args.year} to {args.inbox}")
     return 0
@@ -312,12 +335,17 @@ def parser() -> argparse.ArgumentParser:
         c.set_defaults(func=func)
         if name != "demo-inbox":
             c.add_argument("--warehouse", type=Path, default=None, help=warehouse_help)
+        if name not in ("demo-inbox", "run", "rebuild", "sql", "suites", "describe", "figures"):
+            c.add_argument("--office", default=None, help="the office (its id in the offices file); needed when "
+                                                          "the deployment serves more than one")
         return c
 
     c = command("run", cmd_run, "ingest every export in the inbox, build and publish the figures")
     c.add_argument("--inbox", type=Path, default=None, help="default: $REPORTPIPE_INBOX or ./inbox")
     c = command("figures", cmd_figures, "print the published report figures")
     c.add_argument("--year", type=int, default=None)
+    c.add_argument("--office", default=None, help="an office's or the district's id (default: the district's, "
+                                                  "or the one office's)")
     c = command("validate", cmd_validate, "validate one export file against its suite, without loading it")
     c.add_argument("file", type=Path)
     c = command("status", cmd_status, "where each source-month of a year stands; exit 1 when one is overdue or flagged")
@@ -347,6 +375,8 @@ def parser() -> argparse.ArgumentParser:
     c = command("demo-inbox", cmd_demo_inbox, "write the deterministic demo exports of a year")
     c.add_argument("inbox", type=Path)
     c.add_argument("--year", type=int, default=2023)
+    c.add_argument("--offices", type=Path, default=None, metavar="FILE",
+                   help="an offices file: write an inbox per office, each with its own volumes and communities")
     return p
 
 
@@ -364,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             args.inbox = settings.inbox_dir()
         if getattr(args, "warehouse", 0) is None:
             args.warehouse = settings.warehouse_dir()
+        if hasattr(args, "office") and args.func is not cmd_figures:
+            args.office, args.folder = _office(args.warehouse, args.office)
         return args.func(args)
     except ReconciliationError as e:
         print(f"reportpipe: {e}", file=sys.stderr)

@@ -21,13 +21,13 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reportpipe.offices import deployment
 from reportpipe.settings import TRANSFORMS_DIR
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 ColumnType = Literal["text", "integer", "number", "date", "datetime", "yesno"]
 # SPEC: "Text cells may carry leading or trailing spaces, and full-width spaces": what trimming removes.
 BLANKS = " \t\r\n\u3000\u00a0\ufeff"
-VALUE_SETS = "value_sets.yaml"  # named value sets shared by several contracts (e.g. the communities)
 
 
 class ContractError(ValueError):
@@ -45,6 +45,7 @@ class Column(_Strict):
     key: bool = False
     required: bool = False  # every record has a value (the key always does)
     values: tuple[str, ...] | None = None  # the allowed values, when the contract lists them
+    value_set: str | None = None  # the office's value set they are, when the contract names one (`values: communities`)
     # Personal data: None (not personal), "true" (always; `pii: true` in YAML) or the SQL condition over
     # the typed columns under which a value is personal.
     pii: str | None = None
@@ -156,11 +157,6 @@ def _yaml(path: Path):
         raise ContractError(f"{path}: {e}") from None
 
 
-def _value_sets(transforms_dir: Path) -> dict[str, list[str]]:
-    path = transforms_dir / VALUE_SETS
-    return _yaml(path) if path.exists() else {}
-
-
 def _figure(source_id: str, raw: dict) -> dict:
     """figures.yaml's `count:`/`sum:`/`rate:` entry as Figure fields."""
     raw = dict(raw)
@@ -175,7 +171,7 @@ def _figure(source_id: str, raw: dict) -> dict:
             "denominator": str(rate.get("denominator"))}
 
 
-def load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
+def load_source(folder: Path, value_sets: dict[str, tuple[str, ...]]) -> Source:
     path = folder / "source.yaml"
     raw = _yaml(path)
     if not isinstance(raw, dict):
@@ -186,8 +182,9 @@ def load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
         named = column.get("values") if isinstance(column, dict) else None
         if isinstance(named, str):
             if named not in value_sets:
-                raise ContractError(f"{path}: columns → {i} → values: no value set {named!r} in {VALUE_SETS}")
-            column["values"] = value_sets[named]
+                raise ContractError(f"{path}: columns → {i} → values: no value set {named!r}: an office's value sets"
+                                    f" are {', '.join(value_sets)} (reportpipe.offices)")
+            column["values"], column["value_set"] = value_sets[named], named
     figures_path = folder / "figures.yaml"
     try:
         figures = [_figure(folder.name, f) for f in (_yaml(figures_path) if figures_path.exists() else None) or []]
@@ -202,10 +199,15 @@ def load_source(folder: Path, value_sets: dict[str, list[str]]) -> Source:
         raise ContractError(f"{path}: {e}") from None
 
 
+def sources(office_id: str | None = None) -> dict[str, Source]:
+    """All sources by id, in a stable order, with the value sets of an office (the first declared one
+    when none is named: the sources' shape is the same for every office)."""
+    return _sources(TRANSFORMS_DIR, tuple(deployment().office(office_id).value_sets().items()))
+
+
 @functools.cache
-def sources(transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, Source]:
-    """All sources by id, in a stable order."""
-    value_sets = _value_sets(transforms_dir)
+def _sources(transforms_dir: Path, value_set_items: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, Source]:
+    value_sets = dict(value_set_items)
     found = {}
     for folder in sorted(p.parent for p in transforms_dir.glob("*/source.yaml")):
         found[folder.name] = load_source(folder, value_sets)

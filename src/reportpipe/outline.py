@@ -1,5 +1,5 @@
-"""The report's outline and who publishes it, as declared in transforms/: parts, sections, their sentences
-and charts (report_draft.yaml); the organisation, its title and signature (organisation.yaml)."""
+"""The report's outline, as declared in transforms/report_draft.yaml: parts, sections, their sentences and
+charts; and the title an office's report carries (its template in reportpipe.offices)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from pathlib import Path
 
 import yaml
 
+from reportpipe.offices import Office
 from reportpipe.settings import TRANSFORMS_DIR
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")  # a figure_id in a sentence
 NO_FIGURES = "（本节无统计数据。）"
 DRAFT_TEMPLATE = TRANSFORMS_DIR / "report_draft.yaml"
-ORGANISATION = TRANSFORMS_DIR / "organisation.yaml"
 
 
 class TemplateError(ValueError):
-    """report_draft.yaml or organisation.yaml does not say what the outputs need."""
+    """report_draft.yaml does not say what the outputs need."""
 
 
 @dataclass(frozen=True)
@@ -46,27 +46,17 @@ def draft_template(path: Path = DRAFT_TEMPLATE) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@functools.cache
-def organisation() -> dict[str, str]:
-    """Who publishes the report (organisation.yaml): name, title template, signature, producer, contact."""
-    declared = yaml.safe_load(ORGANISATION.read_text(encoding="utf-8")) or {}
-    missing = [k for k in ("name", "title", "signature", "producer", "contact") if not declared.get(k)]
-    if missing:
-        raise TemplateError(f"{ORGANISATION} does not say the organisation's {', '.join(missing)}")
-    return {k: str(v) for k, v in declared.items()}
-
-
 TITLE_BREAK = "|"
 
 
-def report_title(year: int) -> str:
-    """交道口街道2023年法治政府建设年度情况报告: the organisation's title template, filled in."""
-    return "".join(title_words(year))
+def report_title(office: Office, year: int) -> str:
+    """交道口街道2023年法治政府建设年度情况报告: the office's title template, filled in."""
+    return "".join(title_words(office, year))
 
 
-def title_words(year: int) -> list[str]:
+def title_words(office: Office, year: int) -> list[str]:
     """The title's words, the places where it may break: 交道口街道 | 2023年 | 法治政府建设 | 年度情况报告."""
-    return organisation()["title"].format(name=organisation()["name"], year=year).split(TITLE_BREAK)
+    return office.title.format(name=office.name, year=year).split(TITLE_BREAK)
 
 
 def width_in_characters(text: str) -> float:
@@ -74,10 +64,10 @@ def width_in_characters(text: str) -> float:
     return sum(1 if unicodedata.east_asian_width(c) in "WF" else 0.5 for c in text)
 
 
-def title_lines(year: int, characters_per_line: float) -> list[str]:
+def title_lines(office: Office, year: int, characters_per_line: float) -> list[str]:
     """The title as it is set: one line if it fits, else two that break between words and are as even
     as the words allow (GB/T 9704 7.3.1: 词意完整，排列对称)."""
-    words = title_words(year)
+    words = title_words(office, year)
     if width_in_characters("".join(words)) <= characters_per_line or len(words) == 1:
         return ["".join(words)]
     splits = [("".join(words[:i]), "".join(words[i:])) for i in range(1, len(words))]

@@ -1,16 +1,19 @@
 """The pipeline's operations: the one implementation the CLI, the DAGs and the tests call.
 
-- `ingest_month(source, month, paths)`: decide which delivered file holds the month's
-  truth, read, type and validate it where it is staged, and replace the month's rows in
-  one transaction. Raises RejectedExport when a file was rejected (after loading what
-  was good). The ingest DAG's load_month task and `reportpipe run` both call it.
-- `refresh_statistics()`: rebuild business and report tables, check them, publish.
-- `run()`: every source-month found in the inbox, then the statistics.
+- `ingest_month(source, month, paths, office_id=…)`: decide which delivered file holds
+  an office's month, read, type and validate it where it is staged, and replace the
+  month's rows in one transaction. Raises RejectedExport when a file was rejected (after
+  loading what was good). The ingest DAG's load_month task and `reportpipe run` both call it.
+- `refresh_statistics(office_id=…)`: rebuild the office's business and report tables, check
+  them, publish its report.duckdb; then the district's (reportpipe.statistics.district).
+- `run()`: every office's source-months found in the inbox, then the statistics.
 - `rebuild()`: stg_ again from raw_ (new typing rules, a rotated personal-data key).
 
-A file's own faults (unreadable, hostile, breaking the contract) reject that file and
-nothing else; faults of the warehouse (busy, corrupt, disk full) stop the work with a
-WarehouseError that says what to do, and leave the published file as it was.
+Each office has its own warehouse folder and lock (reportpipe.offices): offices load side by
+side, and an office's ids, rows and faults stay its own. A file's own faults (unreadable,
+hostile, breaking the contract) reject that file and nothing else; faults of an office's
+warehouse (busy, corrupt, disk full) stop that office's work with a WarehouseError that says
+what to do, and leave its published file as it was.
 """
 
 from __future__ import annotations
@@ -27,9 +30,12 @@ import duckdb
 from reportpipe import settings
 from reportpipe.contracts import Source, sources
 from reportpipe.intake import readers
-from reportpipe.intake.inbox import Export, Stray, classify, scan, sha256
+from reportpipe.intake.inbox import Export, Stray, classify, office_inboxes, scan, sha256
+from reportpipe.offices import deployment
+from reportpipe.outputs.reports import publish_reports
 from reportpipe.problems import FILE, FORMAT, VERSION, Problem, RejectedExport, Unreadable
 from reportpipe.statistics import history, revisions
+from reportpipe.statistics.district import publish_district
 from reportpipe.statistics.figures import build_report_tables
 from reportpipe.statistics.reconcile import reconcile
 from reportpipe.untrusted import printable
@@ -38,7 +44,7 @@ from reportpipe.validation.data_docs import build_data_docs
 from reportpipe.warehouse import models
 from reportpipe.warehouse.personal import use_pii_key
 from reportpipe.warehouse.publication import REPORT_DB, publish
-from reportpipe.warehouse.session import Writer, ensure_source_tables, is_disk_full, transaction, writer
+from reportpipe.warehouse.session import WarehouseError, Writer, ensure_source_tables, is_disk_full, transaction, writer
 from reportpipe.warehouse.sql import quote
 
 log = logging.getLogger(__name__)
@@ -79,7 +85,8 @@ class FileOutcome:
 class RunReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     strays: list[Stray] = field(default_factory=list)
-    data_docs: Path | None = None  # index page of the validation results' Data Docs
+    data_docs: list[Path] = field(default_factory=list)  # each office's index page of its validation results
+    failed: list[WarehouseError] = field(default_factory=list)  # offices whose warehouse stopped their work
 
     @property
     def rejected(self) -> list[FileOutcome]:
@@ -152,7 +159,7 @@ def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, e
     return staged.rows, checked
 
 
-def _replace_month(w: Writer, source: Source, export: Export, digest: str, rows: int,
+def _replace_month(w: Writer, office_id: str, source: Source, export: Export, digest: str, rows: int,
                    checked: validator.Validation) -> None:
     """The month's rows from the validated file, in one transaction: all of them or none."""
     con, sid = w.con, source.source_id
@@ -164,7 +171,7 @@ def _replace_month(w: Writer, source: Source, export: Export, digest: str, rows:
                     f"{delivered} FROM scratch.incoming", [export.month])
         con.execute(f"DELETE FROM stg_{sid} WHERE month = ?", [export.month])
         typed = f"SELECT {file_id}::BIGINT AS file_id, DATE '{export.month:%Y-%m-%d}' AS month, * FROM scratch.typed"
-        con.execute(f"INSERT INTO stg_{sid} BY NAME {models.stg_select(source, typed)}")
+        con.execute(f"INSERT INTO stg_{sid} BY NAME {models.stg_select(source, typed, office_id)}")
         _record_validation(con, export, digest, rows, checked)
         _log(con, export, digest, "loaded", rows, None, file_id)
         con.execute("DELETE FROM loaded_months WHERE source_id = ? AND month = ?", [sid, export.month])
@@ -173,7 +180,7 @@ def _replace_month(w: Writer, source: Source, export: Export, digest: str, rows:
         history.check_month(con, source, export.month)
 
 
-def _load(w: Writer, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
+def _load(w: Writer, office_id: str, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:
     w.fresh_scratch()
     rows, checked = check(w.con, w.folder, source, export, progress)
     evidence = None
@@ -184,14 +191,15 @@ def _load(w: Writer, source: Source, export: Export, digest: str, progress: Prog
         _log(w.con, export, digest, "rejected", rows, "\n".join(map(str, checked.problems[:MAX_MESSAGE_LINES])))
         return FileOutcome(export, "rejected", rows, checked.problems, evidence)
     progress.step(f"loading {rows:,} rows of {printable(export.name)} …")
-    _replace_month(w, source, export, digest, rows, checked)
+    _replace_month(w, office_id, source, export, digest, rows, checked)
     return FileOutcome(export, "loaded", rows, evidence=evidence)
 
 
-def decide_month(w: Writer, source: Source, exports: list[Export], progress: Progress) -> list[FileOutcome]:
-    """Load the highest valid version of one source-month, unless it is loaded already."""
+def decide_month(w: Writer, office_id: str, source: Source, exports: list[Export],
+                 progress: Progress) -> list[FileOutcome]:
+    """Load the highest valid version of one of an office's source-months, unless it is loaded already."""
     con = w.con
-    ensure_source_tables(con, source)
+    ensure_source_tables(con, source, office_id)
     current = con.execute("SELECT version, sha256 FROM loaded_months WHERE source_id = ? AND month = ?",
                           [source.source_id, exports[0].month]).fetchall()
     current = current[0] if current else None
@@ -219,7 +227,7 @@ def decide_month(w: Writer, source: Source, exports: list[Export], progress: Pro
             break
         if current and e.version < current[0]:
             break
-        outcome = _load(w, source, e, digests[e], progress)
+        outcome = _load(w, office_id, source, e, digests[e], progress)
         outcomes.append(outcome)
         tried.append(e)
         if outcome.status == "loaded":
@@ -239,17 +247,19 @@ def decide_month(w: Writer, source: Source, exports: list[Export], progress: Pro
 
 
 def ingest_month(source_id: str, month: dt.date, paths: list[Path], warehouse_dir: Path | None = None,
-                 progress: Progress | None = None, wait_s: float = 3600) -> list[FileOutcome]:
-    """Ingest one source-month from its delivered files; raise RejectedExport when a file was rejected."""
+                 progress: Progress | None = None, wait_s: float = 3600, office_id: str | None = None) -> list[FileOutcome]:
+    """Ingest one of an office's source-months from its delivered files; raise RejectedExport when a file
+    was rejected."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
     progress = progress or Progress()
-    source = sources()[source_id]
+    office = deployment().office(office_id)
+    source = sources(office.id)[source_id]
     exports = [e for e in (classify(Path(p), source) for p in paths) if isinstance(e, Export) and e.month == month]
     if not exports:
         return []
-    with writer(warehouse_dir, wait_s, on_wait=progress.line) as w:
+    with writer(deployment().folder(warehouse_dir, office.id), wait_s, on_wait=progress.line) as w:
         use_pii_key(w.con)  # before any work: without it nothing can load
-        outcomes = decide_month(w, source, exports, progress)
+        outcomes = decide_month(w, office.id, source, exports, progress)
     for o in outcomes:
         log.info(o.describe())
     rejected = [o for o in outcomes if o.status == "rejected"]
@@ -260,81 +270,121 @@ def ingest_month(source_id: str, month: dt.date, paths: list[Path], warehouse_di
 
 
 def refresh_statistics(warehouse_dir: Path | None = None, on_wait: Callable[[str], None] | None = None,
-                       wait_s: float = 3600, only_if_changed: bool = False) -> Path:
-    """Rebuild the business and report tables and publish report.duckdb; its path.
+                       wait_s: float = 3600, only_if_changed: bool = False, office_id: str | None = None) -> Path:
+    """Rebuild an office's business and report tables and publish its report.duckdb, then the district's
+    report.duckdb; the path of `<warehouse>/report.duckdb`.
 
     `only_if_changed` (the statistics DAG, run once per burst of loads): not when no file was decided
     since the last refresh (a rebuild and an acceptance refresh themselves)."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
-    with writer(warehouse_dir, wait_s, on_wait=on_wait) as w:
-        if only_if_changed and (w.folder / REPORT_DB).exists() and w.con.execute(
+    office = deployment().office(office_id)
+    with writer(deployment().folder(warehouse_dir, office.id), wait_s, on_wait=on_wait) as w:
+        if not (only_if_changed and (w.folder / REPORT_DB).exists() and w.con.execute(
                 "SELECT coalesce(max(file_id), 0) <= (SELECT coalesce(max(file_id), -1) FROM _refreshed_through)"
-                " FROM intake_log").fetchone()[0]:
-            return w.folder / REPORT_DB
-        return _refresh(w)
+                " FROM intake_log").fetchone()[0]):
+            _refresh(w, office.id)
+    return _publish_top(warehouse_dir, wait_s, on_wait)
 
 
-def _refresh(w: Writer) -> Path:
+def _publish_top(warehouse_dir: Path, wait_s: float, on_wait: Callable[[str], None] | None) -> Path:
+    """`<warehouse>/report.duckdb`: the one office's own file, or every office's and the district's."""
+    if deployment().single:
+        return warehouse_dir / REPORT_DB
+    return publish_district(warehouse_dir, wait_s, on_wait)
+
+
+def _refresh(w: Writer, office_id: str) -> Path:
     con = w.con
-    for source in sources().values():
-        ensure_source_tables(con, source)
+    for source in sources(office_id).values():
+        ensure_source_tables(con, source, office_id)
     with transaction(con):  # on failure the last good build stays, and so does the published file
         revisions.previous_figures(con)
-        build_report_tables(con)
+        build_report_tables(con, office_id)
         revisions.record(con)
         reconcile(con)
     return publish(con, w.folder)
 
 
-def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> RunReport:
-    """Ingest every source-month in the inbox, month by month, then publish the statistics."""
-    progress = progress or Progress()
-    all_sources = sources()
+def _run_office(inbox: Path, warehouse_dir: Path, office_id: str, progress: Progress, report: RunReport) -> None:
+    """Ingest an office's source-months, month by month, then publish its statistics and outputs."""
+    all_sources = sources(office_id)
     exports, strays = scan(inbox, all_sources)
-    report = RunReport(strays=strays)
+    report.strays += strays
     for stray in strays:
         progress.line(str(stray))
     by_month: dict[dt.date, dict[str, list[Export]]] = {}
     for e in exports:
         by_month.setdefault(e.month, {}).setdefault(e.source_id, []).append(e)
+    named = "" if deployment().single else f"{office_id} "
     for month in sorted(by_month):
         outcomes = []
         for source_id, month_exports in sorted(by_month[month].items()):
             try:
-                outcomes += ingest_month(source_id, month, [e.path for e in month_exports], warehouse_dir, progress)
+                outcomes += ingest_month(source_id, month, [e.path for e in month_exports], warehouse_dir, progress,
+                                         office_id=office_id)
             except RejectedExport as e:
                 outcomes += e.outcomes
         loaded = sum(o.status == "loaded" for o in outcomes)
         rejected = [o for o in outcomes if o.status == "rejected"]
-        progress.line(f"{month:%Y-%m}: {loaded} loaded, {len(rejected)} rejected, {len(by_month[month])} sources")
+        progress.line(f"{named}{month:%Y-%m}: {loaded} loaded, {len(rejected)} rejected, {len(by_month[month])} sources")
         report.outcomes += outcomes
-    progress.step("building and publishing the report tables …")
-    refresh_statistics(warehouse_dir, on_wait=progress.line)
-    report.data_docs = build_data_docs(warehouse_dir)
+    progress.step(f"building and publishing the report tables of {office_id} …")
+    folder = deployment().folder(warehouse_dir, office_id)
+    with writer(folder, on_wait=progress.line) as w:
+        _refresh(w, office_id)
+    publish_reports(warehouse_dir, office_id)
+    report.data_docs.append(build_data_docs(folder))
+
+
+def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> RunReport:
+    """Ingest every office's source-months in the inbox and publish its statistics, then the district's.
+
+    An office whose warehouse fails (busy, corrupt, disk full) is reported in `failed` and stops no other."""
+    progress = progress or Progress()
+    warehouse_dir = Path(warehouse_dir)
+    report = RunReport()
+    inboxes, report.strays = office_inboxes(inbox, deployment())
+    for stray in report.strays:
+        progress.line(str(stray))
+    for office in deployment().offices:
+        try:
+            _run_office(inboxes[office.id], warehouse_dir, office.id, progress, report)
+        except WarehouseError as e:
+            if deployment().single:
+                raise
+            progress.line(f"{office.id}: {e}")
+            report.failed.append(WarehouseError(f"{office.id} ({office.name}): {e}"))
+    progress.step("publishing the report tables …")
+    _publish_top(warehouse_dir, 3600, progress.line)
     return report
 
 
 def rebuild(warehouse_dir: Path | None = None, progress: Progress | None = None) -> Path:
-    """Rebuild every stg_ table from raw_ (typing rules and the personal-data key of today), then publish."""
+    """Rebuild every office's stg_ tables from raw_ (typing rules and the personal-data key of today), then
+    publish."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
     progress = progress or Progress()
-    with writer(warehouse_dir, on_wait=progress.line) as w:
-        use_pii_key(w.con)
-        with transaction(w.con):
-            for source in sources().values():
-                ensure_source_tables(w.con, source)
-                progress.step(f"rebuilding stg_{source.source_id} …")
-                w.con.execute(f"DELETE FROM stg_{source.source_id}")
-                w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source)}")
-        return _refresh(w)
+    for office in deployment().offices:
+        with writer(deployment().folder(warehouse_dir, office.id), on_wait=progress.line) as w:
+            use_pii_key(w.con)
+            with transaction(w.con):
+                for source in sources(office.id).values():
+                    ensure_source_tables(w.con, source, office.id)
+                    progress.step(f"rebuilding {office.id} stg_{source.source_id} …")
+                    w.con.execute(f"DELETE FROM stg_{source.source_id}")
+                    w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source, office.id)}")
+            _refresh(w, office.id)
+    return _publish_top(warehouse_dir, 3600, progress.line)
 
 
 def accept(warehouse_dir: Path, source_id: str, month: dt.date, note: str,
-           on_wait: Callable[[str], None] | None = None) -> str:
-    """Accept the history flags of a loaded month (checked with the sending office), then publish; the flags."""
+           on_wait: Callable[[str], None] | None = None, office_id: str | None = None) -> str:
+    """Accept the history flags of an office's loaded month (checked with the sending office), then publish;
+    the flags."""
     if source_id not in sources():
         raise LookupError(f"no source {source_id!r}: the sources are {', '.join(sources())}")
-    with writer(Path(warehouse_dir), on_wait=on_wait) as w:
+    office = deployment().office(office_id)
+    with writer(deployment().folder(Path(warehouse_dir), office.id), on_wait=on_wait) as w:
         flags = w.con.execute(
             "SELECT file_id, string_agg(reason, '; ' ORDER BY subject NULLS FIRST) FROM month_checks c"
             " JOIN loaded_months l USING (source_id, month, file_id)"
@@ -343,5 +393,6 @@ def accept(warehouse_dir: Path, source_id: str, month: dt.date, note: str,
             raise LookupError(f"{source_id} {month:%Y-%m} has no history flag to accept (`reportpipe status` shows them)")
         (file_id, reasons), = flags
         w.con.execute("INSERT INTO acceptances VALUES (?, ?, ?, ?, now())", [source_id, month, file_id, note])
-        _refresh(w)
+        _refresh(w, office.id)
+    _publish_top(Path(warehouse_dir), 3600, on_wait)
     return reasons

@@ -70,6 +70,11 @@ def warehouse_dir() -> Path:
     return Path(os.environ.get("REPORTPIPE_WAREHOUSE") or PROJECT_DIR / "warehouse")
 
 
+def offices_file() -> Path:
+    """The offices this deployment serves (reportpipe.offices)."""
+    return Path(os.environ.get("REPORTPIPE_OFFICES") or TRANSFORMS_DIR / "offices.yaml")
+
+
 def export_wait_hours() -> float:
     return _number("REPORTPIPE_EXPORT_WAIT_HOURS", 72)
 

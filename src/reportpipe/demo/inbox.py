@@ -3,6 +3,9 @@
 The twelve sources of the 2023 report each have a generator of their own that reproduces the
 report's figures exactly (GENERATORS). A source added since gets rows from its contract alone
 (`from_contract`), so that adding a source is adding a folder under transforms/, demo data included.
+
+A demo district (`write_district`) gives each other office the same year, thinned to a volume of its
+own and moved to its own communities and name, so that each office's figures are its own.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import csv
 import datetime as dt
 import io
 import random
+import re
+import zlib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +24,8 @@ import openpyxl
 from reportpipe.contracts import sources
 from reportpipe.demo.contract_rows import from_contract
 from reportpipe.demo.sources import GENERATORS
-from reportpipe.demo.values import ALL_MONTHS
+from reportpipe.demo.values import ALL_MONTHS, COMMUNITIES
+from reportpipe.offices import Deployment, Office
 from reportpipe.outputs.office_zip import reproducible
 from reportpipe.settings import PROJECT_DIR, TIMEZONE
 
@@ -103,9 +109,37 @@ def write_xlsx(path: Path, layout: tuple, year: int, month: int, columns: list[s
     reproducible(path, dt.datetime(year + month // 12, month % 12 + 1, 3, 9, 0, tzinfo=ZoneInfo(TIMEZONE)))
 
 
-def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
-    """Write a year of monthly exports for every source; return the files written."""
+DEMO_OFFICE = "交道口街道"
+
+
+def _moved_to(office: Office | None):
+    """(keep a row?, the row in the office's words): the demo's own office keeps every row as it is; another
+    office keeps a share of them of its own (40 to 100 %), its communities for the demo's and its name for
+    the demo office's."""
+    if office is None or (office.name == DEMO_OFFICE and tuple(COMMUNITIES) == office.communities):
+        return (lambda rng: True), (lambda row: row)
+    share = 0.4 + 0.6 * (zlib.crc32(office.id.encode()) % 1000) / 1000
+    names = {old: office.communities[i % len(office.communities)] for i, old in enumerate(COMMUNITIES)}
+    names[DEMO_OFFICE] = office.name
+    pattern = re.compile("|".join(map(re.escape, names)))
+
+    def moved(row: dict) -> dict:
+        return {k: pattern.sub(lambda m: names[m.group()], v) if isinstance(v, str) else
+                moved(v) if isinstance(v, dict) else v for k, v in row.items()}
+
+    return (lambda rng: rng.random() < share), moved
+
+
+def write_district(inbox: Path, deployment: Deployment, year: int = 2023) -> list[Path]:
+    """Write a year of exports for each office of a deployment into `<inbox>/<office_id>/`; the files written."""
+    return [p for office in deployment.offices for p in write_inbox(Path(inbox) / office.id, year, office)]
+
+
+def write_inbox(inbox: Path, year: int = 2023, office: Office | None = None) -> list[Path]:
+    """Write a year of monthly exports for every source (of the demo office, or moved to `office`); return the
+    files written."""
     fig = read_figures()
+    keep, moved = _moved_to(office)
     written = []
     for source, contract in sources().items():
         prefix, columns = contract.file_prefix, [c.name for c in contract.columns]
@@ -113,6 +147,8 @@ def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
         rng = random.Random(f"{source}/{year}")
         generate, ext = GENERATORS.get(source, (None, "csv"))
         rows = generate(fig, year, rng) if generate else from_contract(contract, year, rng)
+        thinning = random.Random(f"{source}/{year}/{office.id if office else ''}")
+        rows = [moved(r) for r in rows if keep(thinning)]
         folder = Path(inbox) / source
         folder.mkdir(parents=True, exist_ok=True)
         for month in ALL_MONTHS:
@@ -127,6 +163,8 @@ def write_inbox(inbox: Path, year: int = 2023) -> list[Path]:
                     encoding, exceptions = ENCODINGS.get(source, ("utf-8", {}))
                     write_csv(path, exceptions.get(month, encoding), columns, version_rows, render)
                 else:
-                    write_xlsx(path, XLSX_LAYOUT[source], year, month, columns, version_rows, render)
+                    layout = XLSX_LAYOUT[source]
+                    layout = (moved({"title": layout[0]})["title"], *layout[1:])
+                    write_xlsx(path, layout, year, month, columns, version_rows, render)
                 written.append(path)
     return written

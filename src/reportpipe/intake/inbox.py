@@ -1,4 +1,5 @@
-"""Find the exports in an inbox: `<inbox>/<source_id>/<prefix>_<YYYYMM>[_v<N>].<csv|xlsx>`.
+"""Find the exports in an inbox: `<inbox>/<office_id>/<source_id>/<prefix>_<YYYYMM>[_v<N>].<csv|xlsx>`
+(a deployment of one office may leave out `<office_id>/`).
 
 Only regular files directly inside a source folder are read. Anything named like an
 export that is not one (a symbolic link, a folder, a device) is refused by name and
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from reportpipe import settings
 from reportpipe.contracts import Source
+from reportpipe.offices import Deployment
 from reportpipe.untrusted import printable
 
 EXTENSIONS = ("csv", "xlsx")
@@ -91,8 +93,31 @@ def classify(path: Path, source: Source) -> Export | Stray:
     return Export(path, source.source_id, month, version, _refusal(path))
 
 
-def scan(inbox: Path, sources: dict[str, Source]) -> tuple[list[Export], list[Stray]]:
-    """Every export in the inbox, and every other entry with the reason it was left alone."""
+def office_inboxes(inbox: Path, deployment: Deployment) -> tuple[dict[str, Path | None], list[Stray]]:
+    """Each declared office's own inbox (None when it has none yet), and every top-level entry that is none.
+
+    One office and no district may keep today's `<inbox>/<source_id>/` when `<inbox>/<office_id>/` is not there."""
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox {inbox} is not a folder")
+    ids = [o.id for o in deployment.offices]
+    if len(ids) == 1 and not (inbox / ids[0]).is_dir():
+        return {ids[0]: inbox}, []
+    found: dict[str, Path | None] = dict.fromkeys(ids)
+    strays = []
+    for top in sorted(inbox.iterdir()):
+        if top.name not in found:
+            strays.append(Stray(top, f"not a declared office ({', '.join(ids)}): <inbox>/<office_id>/<source_id>/<file>"))
+        elif top.is_symlink() or not top.is_dir():
+            strays.append(Stray(top, "an office folder must be a real folder (symbolic links are not followed)"))
+        else:
+            found[top.name] = top
+    return found, strays
+
+
+def scan(inbox: Path | None, sources: dict[str, Source]) -> tuple[list[Export], list[Stray]]:
+    """Every export in an office's inbox, and every other entry with the reason it was left alone."""
+    if inbox is None:  # the office has delivered nothing yet
+        return [], []
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
     exports: list[Export] = []

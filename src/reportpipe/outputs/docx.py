@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from pathlib import Path
 
-from reportpipe.outline import organisation, report_title, title_lines, width_in_characters
+from reportpipe.outline import report_title, title_lines, width_in_characters
 from reportpipe.outputs.draft import Paragraph, dated, provenance_note
 from reportpipe.outputs.numbers import local_time
 from reportpipe.outputs.office_zip import reproducible
@@ -158,7 +158,7 @@ def gongwen_document(pub: Published, paragraphs: list[Paragraph]):
 def title(document, pub: Published) -> None:
     """The title, centred; two lines broken between words and as even as they allow when it needs two."""
     # A character's slack: word processors space digits apart from Chinese characters.
-    lines = title_lines(pub.year, TYPE_AREA_MM[0] / 25.4 * 72 / TITLE_PT - 1)
+    lines = title_lines(pub.office, pub.year, TYPE_AREA_MM[0] / 25.4 * 72 / TITLE_PT - 1)
     paragraph = document.add_paragraph(style="Title")
     for i, line in enumerate(lines):
         run = paragraph.add_run(line)
@@ -178,7 +178,7 @@ def signature(document, pub: Published) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    name, date = organisation()["signature"], dated(pub)
+    name, date = pub.office.signature, dated(pub)
     character = TYPE_AREA_MM[0] / 25.4 * 72 / CHARS  # one character of the body's grid, in points
     signed, date_width = width_in_characters(name), width_in_characters(date)
     right = {name: 2, date: signed - date_width} if date_width <= signed else {name: date_width + 4 - signed, date: 2}
@@ -210,9 +210,9 @@ def docx_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
         document.add_paragraph(p.text)
     signature(document, pub)
     properties = document.core_properties
-    properties.title = report_title(pub.year)
+    properties.title = report_title(pub.office, pub.year)
     properties.subject = "统计数据稿"
-    properties.author = properties.last_modified_by = organisation()["producer"]
+    properties.author = properties.last_modified_by = pub.office.producer
     properties.comments = provenance_note(pub, paragraphs)
     properties.keywords = f"统计数据稿; {REPORT_DB}; {local_time(pub.published_at)}"
     properties.identifier = pub.content_sha256 or ""

@@ -11,7 +11,6 @@ from reportpipe.outline import (
     NO_FIGURES,
     PLACEHOLDER,
     TemplateError,
-    organisation,
     outline_of,
     report_title,
 )
@@ -84,7 +83,7 @@ def dated(pub: Published) -> str:
 def provenance_note(pub: Published, paragraphs: list[Paragraph]) -> str:
     """For the writer, beside the draft (never in its body): where its numbers come from and what 余, [p]
     and [r] mean."""
-    lines = [f"{report_title(pub.year)}（统计数据稿）", "",
+    lines = [f"{report_title(pub.office, pub.year)}（统计数据稿）", "",
              f"本稿统计数字由 reportpipe 自动填入，取自{provenance(pub)}。"]
     if any(APPROXIMATE in p.text[start:end] for p in paragraphs for _, start, end in p.spans):
         lines.append(f"带“{APPROXIMATE}”的数字为约数（精确值向下取整后加“{APPROXIMATE}”），精确值见统计数据工作簿。")
@@ -99,14 +98,14 @@ def provenance_note(pub: Published, paragraphs: list[Paragraph]) -> str:
 
 def markdown_draft(pub: Published, paragraphs: list[Paragraph], path: Path) -> Path:
     """The draft as Markdown: title, part and section headings, one paragraph per section, signature and date."""
-    lines = [f"# {report_title(pub.year)}", ""]
+    lines = [f"# {report_title(pub.office, pub.year)}", ""]
     part = None
     for p in paragraphs:
         if p.part_heading != part:
             part = p.part_heading
             lines += [f"## {part}", ""]
         lines += [f"### {p.heading}", "", p.text, ""]
-    lines += [organisation()["signature"], "", dated(pub), ""]
+    lines += [pub.office.signature, "", dated(pub), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from reportpipe.offices import Office
 from reportpipe.outputs.numbers import PROVISIONAL, RATE_UNIT, REVISED, local_time
 from reportpipe.statistics.figures import NO_COMMUNITY
 from reportpipe.warehouse.publication import REPORT_DB, open_published
@@ -48,6 +49,7 @@ class Published:
     """What the outputs of one year are made of, read once from report.duckdb."""
 
     year: int
+    office: Office  # whose report it is: its name, title and signature
     figures: tuple[FigureRow, ...]  # in the report's order (report_figures.section_position, figure_position)
     monthly: dict[str, dict[str, float | None]]  # figure_id → YYYY-MM → value, loaded months only
     communities: tuple[str, ...]
@@ -75,14 +77,14 @@ def publication_time(con) -> tuple[dt.datetime, str]:
     return con.execute("SELECT published_at, content_sha256 FROM publication").fetchone()
 
 
-def published(year: int, warehouse_dir: Path) -> Published:
-    """Everything the outputs need for `year`, read from warehouse_dir/report.duckdb (read-only)."""
+def published(year: int, folder: Path, office: Office) -> Published:
+    """Everything the outputs of an office need for `year`, read from its folder's report.duckdb (read-only)."""
     from reportpipe.contracts import figures as contract_figures
     from reportpipe.contracts import sources
 
-    report_db = Path(warehouse_dir) / REPORT_DB
+    report_db = Path(folder) / REPORT_DB
     calibers = {f.figure_id: f.caliber for f in contract_figures()}
-    with open_published(warehouse_dir) as con:
+    with open_published(folder) as con:
         rows = con.execute(
             """
             SELECT f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
@@ -90,23 +92,25 @@ def published(year: int, warehouse_dir: Path) -> Published:
                    f.figure_id IN (SELECT figure_id FROM figure_revisions WHERE year = f.year) AS is_revised,
                    p.figure_id IS NOT NULL AS has_previous, p.value AS previous
             FROM report_figures f
-            LEFT JOIN report_figures p ON p.year = f.year - 1 AND p.figure_id = f.figure_id
-            WHERE f.year = ?
+            LEFT JOIN report_figures p ON p.year = f.year - 1 AND p.figure_id = f.figure_id AND p.office_id = f.office_id
+            WHERE f.year = ? AND f.office_id = ?
             ORDER BY f.section_position, f.figure_position
             """,
-            [year],
+            [year, office.id],
         ).fetchall()
         if not rows:
             raise LookupError(f"{report_db} has no figures for {year}")
         figures = [FigureRow(*r[:8], bool(r[8]), bool(r[9]), bool(r[10]), r[11], calibers.get(r[0], r[6])) for r in rows]
         monthly: dict[str, dict[str, float | None]] = {}
         for figure_id, month, value in con.execute(
-            "SELECT figure_id, strftime(month, '%Y-%m'), value FROM report_figures_monthly WHERE year = ?", [year]
+            "SELECT figure_id, strftime(month, '%Y-%m'), value FROM report_figures_monthly WHERE year = ? AND office_id = ?",
+            [year, office.id]
         ).fetchall():
             monthly.setdefault(figure_id, {})[month] = value
         by_community: dict[str, dict[str, float | None]] = {}
         for figure_id, community, value in con.execute(
-            "SELECT figure_id, community, value FROM report_figures_by_community WHERE year = ?", [year]
+            "SELECT figure_id, community, value FROM report_figures_by_community WHERE year = ? AND office_id = ?",
+            [year, office.id]
         ).fetchall():
             by_community.setdefault(figure_id, {})[community] = value
         (files_loaded,) = con.execute(
@@ -116,6 +120,7 @@ def published(year: int, warehouse_dir: Path) -> Published:
     communities = sorted({c for values in by_community.values() for c in values}, key=lambda c: (c == NO_COMMUNITY, c))
     return Published(
         year=year,
+        office=office,
         figures=tuple(figures),
         monthly=monthly,
         communities=tuple(communities),

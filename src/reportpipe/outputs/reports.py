@@ -1,7 +1,7 @@
 """The report-ready outputs of a published year: workbook, draft (Markdown and DOCX), charts.
 
-Everything is read from the published `report.duckdb`. Who publishes the report is declared
-in `transforms/organisation.yaml`; the report's outline, the draft's sentences and the
+Everything is read from the office's published `report.duckdb`. Who publishes the report is
+declared in the offices file (reportpipe.offices); the report's outline, the draft's sentences and the
 charts in `transforms/report_draft.yaml`; each figure's 口径 in plain Chinese in its
 `figures.yaml`. The files are reproducible: written twice from the same report.duckdb they
 are the same bytes.
@@ -13,7 +13,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from reportpipe.outline import DRAFT_TEMPLATE, ORGANISATION
+from reportpipe.offices import Office, deployment
+from reportpipe.outline import DRAFT_TEMPLATE
 from reportpipe.outputs.charts import charts
 from reportpipe.outputs.docx import docx_draft
 from reportpipe.outputs.draft import draft, markdown_draft, provenance_file
@@ -22,12 +23,12 @@ from reportpipe.outputs.workbook import workbook
 from reportpipe.warehouse.publication import open_published
 
 
-def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
-    """Write the workbook, the Markdown and DOCX drafts, where their numbers come from, and the charts of `year`
-    into out_dir; their paths."""
+def write_report(year: int, out_dir: Path, folder: Path, office: Office) -> list[Path]:
+    """Write an office's workbook, Markdown and DOCX drafts, where their numbers come from, and the charts of
+    `year` into out_dir, from the report.duckdb in `folder`; their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pub = published(year, Path(warehouse_dir))
+    pub = published(year, Path(folder), office)
     paragraphs = draft(pub)
     # Each a base name of its own: a writer who turns them into PDFs in one folder gets one PDF each.
     return [
@@ -39,27 +40,31 @@ def write_report(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
     ]
 
 
+REPORTS = "reports"  # <warehouse>/reports/<office_id>/<year>/: each office's outputs
 WRITTEN_FROM = ".written_from"  # in a year's folder: what its outputs were written from
 
 
-def _source_of_outputs(content_sha256: str) -> str:
+def _source_of_outputs(content_sha256: str, office: Office) -> str:
     """The publication's content and the declarations the outputs are made with: when both are the same,
     so are the outputs."""
     digest = hashlib.sha256(content_sha256.encode())
-    for declared in (DRAFT_TEMPLATE, ORGANISATION):
-        digest.update(declared.read_bytes())
+    digest.update(DRAFT_TEMPLATE.read_bytes())
+    digest.update(office.model_dump_json().encode())
     return digest.hexdigest()
 
 
-def publish_reports(warehouse_dir: Path) -> list[Path]:
-    """Rewrite the outputs of every published year into warehouse_dir/reports/<year>/, each folder swapped
-    whole; a year whose publication and templates are as when its folder was written is left as it is."""
-    with open_published(warehouse_dir) as con:
+def publish_reports(warehouse_dir: Path, office_id: str | None = None) -> list[Path]:
+    """Rewrite the outputs of every year an office has published into warehouse_dir/reports/<office_id>/<year>/,
+    each folder swapped whole; a year whose publication and templates are as when its folder was written is
+    left as it is."""
+    office = deployment().office(office_id)
+    folder = deployment().folder(warehouse_dir, office.id)
+    with open_published(folder) as con:
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY year").fetchall()]
-        written_from = _source_of_outputs(publication_time(con)[1] or "")
+        written_from = _source_of_outputs(publication_time(con)[1] or "", office)
     written = []
     for year in years:
-        target = Path(warehouse_dir) / "reports" / str(year)
+        target = Path(warehouse_dir) / REPORTS / office.id / str(year)
         marker = target / WRITTEN_FROM
         if marker.is_file() and marker.read_text(encoding="utf-8") == written_from:
             written.append(target)
@@ -67,7 +72,8 @@ def publish_reports(warehouse_dir: Path) -> list[Path]:
         building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
         for leftover in (building, old):  # of a run that was killed
             shutil.rmtree(leftover, ignore_errors=True)
-        write_report(year, building, warehouse_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_report(year, building, folder, office)
         (building / WRITTEN_FROM).write_text(written_from, encoding="utf-8")
         # Nobody ever finds a half-written folder: the old one moves aside, the new one takes its name.
         if target.exists():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reportpipe.outline import NO_FIGURES, organisation, outline, outline_of, report_title
+from reportpipe.outline import NO_FIGURES, outline, outline_of, report_title
 from reportpipe.outputs.numbers import (
     APPROXIMATE,
     NOT_APPLICABLE,
@@ -161,9 +161,8 @@ def community_table(pub: Published) -> Table:
 
 def cover(pub: Published) -> Cover:
     """Title, what the workbook holds, where the data come from, who to contact, what the markers mean."""
-    org = organisation()
-    return Cover(report_title(pub.year) + "：统计数据", (
-        ("本工作簿内容", (f"{report_title(pub.year)}中的统计数据：各部分指标及与上年的比较、各指标口径、月度数据、分社区数据。",)),
+    return Cover(report_title(pub.office, pub.year) + "：统计数据", (
+        ("本工作簿内容", (f"{report_title(pub.office, pub.year)}中的统计数据：各部分指标及与上年的比较、各指标口径、月度数据、分社区数据。",)),
         ("报告年度", (str(pub.year),)),
         ("数据来源", (f"街道各业务系统每月导出的{len(set(f.source_id for f in pub.figures))}类数据，"
                       f"经校验后载入数据仓库；本年度已载入 {pub.files_loaded} 个来源月份。",)),
@@ -173,8 +172,8 @@ def cover(pub: Published) -> Cover:
         ("标注说明", (f"{PROVISIONAL} 暂定数：该指标来源本年度尚有月份未载入，或最新一次提交被拒收，数值可能变化。",
                       f"{REVISED} 已修订：某月数据重新提交后，已发布的数值发生了变化。",
                       f"{NOT_AVAILABLE} 无数据；{NOT_APPLICABLE} 不适用。")),
-        ("联系方式", (org["contact"],)),
-        ("制作单位", (org["producer"],)),
+        ("联系方式", (pub.office.contact,)),
+        ("制作单位", (pub.office.producer,)),
     ))
 
 
@@ -215,4 +214,4 @@ def workbook(pub: Published, path: Path) -> Path:
                 entries.append(Gap(f"{pub.year}年 {s.section}{re.sub(r'^（[^）]*）', '', s.heading)}", NO_FIGURES))
     entries += [caliber_table(pub), *monthly_tables(pub), community_table(pub)]
     return write(path, cover(pub), notes_table(pub), entries,
-                 Settings(creator=organisation()["producer"], published_at=pub.published_at))
+                 Settings(creator=pub.office.producer, published_at=pub.published_at))

@@ -54,12 +54,19 @@ def structural(source: Source) -> list[dict]:
         if c.type != "text":
             out.append(_generated(source, problems.TYPE, "expect_column_values_to_be_null", c.name, column=UNPARSED + c.name))
         if c.values is not None:
+            # An office's own value set is a parameter, filled in with that office's values (value_sets()).
+            allowed = {"$PARAMETER": c.value_set} if c.value_set else list(c.values)
             out.append(_generated(source, problems.VALUES, "expect_column_values_to_be_in_set", c.name,
-                                  column=c.name, value_set=list(c.values)))
+                                  column=c.name, value_set=allowed))
         if c.column == source.reference_date:
             out.append(_generated(source, problems.MONTH, "expect_column_values_to_be_between", c.name,
                                   column=c.name, **MONTH_BOUNDS))
     return out
+
+
+def value_sets(source: Source) -> dict[str, list[str]]:
+    """The suite parameters of the office's value sets the source's columns name."""
+    return {c.value_set: list(c.values) for c in source.columns if c.value_set}
 
 
 def committed(source: Source) -> dict | None:

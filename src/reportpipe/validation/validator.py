@@ -26,7 +26,7 @@ from reportpipe.problems import Problem
 from reportpipe.untrusted import MAX_QUOTED, masked, printable, quoted
 from reportpipe.validation.context import context
 from reportpipe.validation.data_docs import data_docs_dir
-from reportpipe.validation.suites import suite
+from reportpipe.validation.suites import suite, value_sets
 from reportpipe.warehouse.models import TYPE_LABELS
 
 # GX logs hundreds of INFO lines while importing: they would bury the task logs.
@@ -82,7 +82,8 @@ def _message(kind: str, meta: dict, kwargs: dict, value: object, source: Source,
         label = TYPE_LABELS[next(c.type for c in source.columns if c.name == meta["column"])]
         return f"{text} is not {label}"
     if kind == kinds.VALUES:
-        return f"{text} is not one of {'、'.join(map(str, kwargs['value_set']))}"
+        allowed = next(c.values for c in source.columns if c.name == meta["column"])
+        return f"{text} is not one of {'、'.join(allowed)}"
     if kind == kinds.UNIQUE:
         return f"{text} appears more than once in the file"
     if kind == kinds.LOADED_BEFORE:
@@ -163,13 +164,13 @@ def validate(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source
     """Validate the staged file (scratch.typed) with the source's suite."""
     from great_expectations.core import ExpectationSuite
 
-    batch, bounds = _batch(con, warehouse_dir, source), month_bounds(month)
-    result = batch.validate(suite(source), result_format=VERDICT, expectation_parameters=bounds)
+    batch, parameters = _batch(con, warehouse_dir, source), month_bounds(month) | value_sets(source)
+    result = batch.validate(suite(source), result_format=VERDICT, expectation_parameters=parameters)
     failed = [i for i, r in enumerate(result.results) if not r.success]
     if failed:
         again = ExpectationSuite(name=source.source_id,
                                  expectations=[result.results[i].expectation_config.to_domain_obj() for i in failed])
-        details = batch.validate(again, result_format=DETAILS, expectation_parameters=bounds).results
+        details = batch.validate(again, result_format=DETAILS, expectation_parameters=parameters).results
         for i, detailed in zip(failed, details):
             result.results[i] = detailed
     personal = {c.name for c in source.columns if c.pii}

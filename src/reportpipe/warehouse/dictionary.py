@@ -31,6 +31,7 @@ def data_dictionary(all_sources: dict[str, Source] | None = None) -> dict[str, d
     warehouse/dictionary.yaml.
     """
     raw = yaml.safe_load(DICTIONARY.read_text(encoding="utf-8"))
+    office = {"office_id": _comment(**raw["office_id"])}
     lineage = {name: _comment(**e) for name, e in raw["lineage"].items()}
     found: dict[str, dict[str | None, str | None]] = {}
     for source in (all_sources or sources()).values():
@@ -54,7 +55,7 @@ def data_dictionary(all_sources: dict[str, Source] | None = None) -> dict[str, d
         if "label" in e:
             documented[None] = _comment(e["label"], e["description"], e.get("unit"))
         documented.update({name: _comment(**c) for name, c in e.get("columns", {}).items()})
-    return {t: {k: v for k, v in entries.items() if v} for t, entries in found.items()}
+    return {t: {k: v for k, v in (office | entries).items() if v} for t, entries in found.items()}
 
 
 def set_comments(con: duckdb.DuckDBPyConnection, database: str, tables: list[str]) -> None:

@@ -112,7 +112,7 @@ def validation_sql(source: Source, header: list[str], month: str) -> str:
 
 def stg_columns(source: Source) -> list[tuple[str, str]]:
     """(name, DuckDB type) of `stg_<source>`, lineage first."""
-    out = list(LINEAGE)
+    out = [("office_id", "VARCHAR"), *LINEAGE]
     for c in source.columns:
         if c.pii is None:
             out.append((c.column, SQL_TYPES[c.type]))
@@ -123,10 +123,10 @@ def stg_columns(source: Source) -> list[tuple[str, str]]:
     return out
 
 
-def stg_select(source: Source, typed_relation: str) -> str:
-    """SELECT of the rows of `stg_<source>` from a typed relation with file_id and month."""
+def stg_select(source: Source, typed_relation: str, office_id: str) -> str:
+    """SELECT of an office's rows of `stg_<source>` from a typed relation with file_id and month."""
     renamed = ", ".join(f"{quote(c.name)} AS {c.column}" for c in source.columns)
-    select = ["file_id", "month", "CAST(year(month) AS INTEGER) AS year", "source_row"]
+    select = [f"{literal(office_id)} AS office_id", "file_id", "month", "CAST(year(month) AS INTEGER) AS year", "source_row"]
     for c in source.columns:
         if c.pii is None:
             select.append(c.column)
@@ -138,9 +138,9 @@ def stg_select(source: Source, typed_relation: str) -> str:
             f"      FROM ({typed_relation}))")
 
 
-def stg_model(source: Source) -> str:
-    """stg_<source> from raw_<source>: what `reportpipe rebuild` runs."""
-    return stg_select(source, typed_select(source, f"raw_{source.source_id}", lineage=True))
+def stg_model(source: Source, office_id: str) -> str:
+    """An office's stg_<source> from its raw_<source>: what `reportpipe rebuild` runs."""
+    return stg_select(source, typed_select(source, f"raw_{source.source_id}", lineage=True), office_id)
 
 
 def raw_columns(source: Source) -> list[tuple[str, str]]:

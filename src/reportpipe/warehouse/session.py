@@ -45,7 +45,7 @@ def _holder(folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def _locked(folder: Path, wait_s: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+def locked(folder: Path, wait_s: float, on_wait: Callable[[str], None] | None) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / LOCK_FILE).open("a+", encoding="utf-8") as handle:
         deadline, told = time.monotonic() + wait_s, False
@@ -131,7 +131,7 @@ def writer(folder: Path, wait_s: float = 3600, on_wait: Callable[[str], None] | 
     """The working database, exclusively, with its bookkeeping tables and a scratch database."""
     folder = Path(folder)
     try:
-        with _locked(folder, wait_s, on_wait):
+        with locked(folder, wait_s, on_wait):
             # What a killed writer left is garbage now that the lock is ours.
             shutil.rmtree(folder / SCRATCH, ignore_errors=True)
             (folder / SCRATCH / "tmp").mkdir(parents=True)
@@ -165,11 +165,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-def ensure_source_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+def ensure_source_tables(con: duckdb.DuckDBPyConnection, source: Source, office_id: str) -> None:
     raw = ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in raw_columns(source))
     con.execute(f"CREATE TABLE IF NOT EXISTS raw_{source.source_id} ({raw})")
     typed = ", ".join(f"{name} {sql_type}" for name, sql_type in stg_columns(source))
     con.execute(f"CREATE TABLE IF NOT EXISTS stg_{source.source_id} ({typed})")
+    # A warehouse from before offices: its rows are the one office's.
+    con.execute(f"ALTER TABLE stg_{source.source_id} ADD COLUMN IF NOT EXISTS office_id VARCHAR DEFAULT {literal(office_id)}")
 
 
 def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
