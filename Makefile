@@ -51,7 +51,7 @@ demo: $(VENV)/.installed .env airflow-config $(AIRFLOW_HOME)/airflow.db
 	$(VENV)/bin/python -m reportpipe.orchestration.demo_run $(YEAR) && \
 	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
 	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
-	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/$(YEAR)/" && \
+	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/jiaodaokou/$(YEAR)/" && \
 	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow home: $(AIRFLOW_HOME)"
 
 # Airflow on this machine: api-server (the UI), scheduler, dag-processor and triggerer with

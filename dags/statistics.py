@@ -10,7 +10,7 @@ publishes `report.duckdb` for analysts by an atomic swap, after the
 reconciliation checks of `transforms/reconciliation.yaml` pass. A month the history
 checks flagged (out of line with its source's past months) alerts through
 `reportpipe.orchestration.alerts` when it is first published, without failing the run. Then writes the
-report outputs of every year whose publication changed (`<warehouse>/reports/<year>/`:
+report outputs of every year whose publication changed (`<warehouse>/reports/<office_id>/<year>/`:
 GSS-style workbook, Markdown and DOCX draft, charts) and renders the validation results into the GX
 Data Docs site (`<warehouse>/data_docs/`). Every task works on the warehouse's
 files: the pool `reportpipe_warehouse` and, under Celery, the queue `warehouse`.

@@ -35,8 +35,8 @@ def test_every_figure_compiles_against_its_tables():
     con = duckdb.connect()
     con.execute(WAREHOUSE_SCHEMA.read_text(encoding="utf-8"))
     for source in sources().values():
-        ensure_source_tables(con, source)
-    build_report_tables(con)
+        ensure_source_tables(con, source, "jiaodaokou")
+    build_report_tables(con, "jiaodaokou")
     assert con.execute("SELECT count(*) FROM report_figures").fetchone()[0] == 0
 
 
@@ -119,7 +119,7 @@ def broken_project(folder, case: str):
 def test_a_broken_contract_is_one_error_naming_its_file_and_field(case, tmp_path):
     files = broken_project(tmp_path, case)
     with pytest.raises(ContractError) as raised:
-        sources(tmp_path / "transforms")
+        sources(transforms_dir=tmp_path / "transforms")
     message = str(raised.value)
     assert len(message.splitlines()) == 1, message
     assert all(str(f) in message for f in files), message
@@ -131,7 +131,7 @@ def test_a_broken_contract_is_one_error_naming_its_file_and_field(case, tmp_path
 def test_reportpipe_run_stops_with_that_message_and_no_traceback(case, tmp_path):
     broken_project(tmp_path, case)
     with pytest.raises(ContractError) as raised:
-        sources(tmp_path / "transforms")
+        sources(transforms_dir=tmp_path / "transforms")
     done = reportpipe(tmp_path, "run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "state"))
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"reportpipe: {raised.value}\n")
 

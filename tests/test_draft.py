@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import docx
 import pytest
 
-from reportpipe.outline import organisation, report_title, title_lines, title_words, width_in_characters
+from reportpipe.offices import deployment
+from reportpipe.outline import report_title, title_lines, title_words, width_in_characters
 from reportpipe.outputs.docx import CHARS, MARGIN_LEFT_MM, TITLE_PT, TYPE_AREA_MM
 from reportpipe.outputs.numbers import figure_text
 from reportpipe.outputs.published import publication_time
@@ -31,12 +32,12 @@ def test_yu_is_written_only_where_the_exact_value_is_more(value, multiple, writt
 
 
 def test_a_title_too_long_for_one_line_breaks_between_words_into_even_lines():
-    words = title_words(YEAR)
-    assert len(words) > 1 and report_title(YEAR) == "".join(words)
-    assert title_lines(YEAR, 100) == [report_title(YEAR)]
-    first, second = title_lines(YEAR, width_in_characters(report_title(YEAR)) - 1)
+    words = title_words(deployment().office(), YEAR)
+    assert len(words) > 1 and report_title(deployment().office(), YEAR) == "".join(words)
+    assert title_lines(deployment().office(), YEAR, 100) == [report_title(deployment().office(), YEAR)]
+    first, second = title_lines(deployment().office(), YEAR, width_in_characters(report_title(deployment().office(), YEAR)) - 1)
     # Each line is whole words, and no other break between words gives two more even lines.
-    assert first + second == report_title(YEAR) and first in ["".join(words[:i]) for i in range(1, len(words))]
+    assert first + second == report_title(deployment().office(), YEAR) and first in ["".join(words[:i]) for i in range(1, len(words))]
     best = min(abs(width_in_characters("".join(words[:i])) - width_in_characters("".join(words[i:])))
                for i in range(1, len(words)))
     assert abs(width_in_characters(first) - width_in_characters(second)) == best
@@ -54,7 +55,7 @@ def lines_of(words, page: int) -> list[tuple[float, float, float, str]]:
 
 def test_the_title_is_centred_in_lines_of_whole_words(printed):
     lines = lines_of(printed["draft_words"], 1)
-    expected = title_lines(YEAR, TYPE_AREA_MM[0] * MM / TITLE_PT - 1)
+    expected = title_lines(deployment().office(), YEAR, TYPE_AREA_MM[0] * MM / TITLE_PT - 1)
     title = lines[:len(expected)]
     assert [t for *_, t in title] == expected  # printed as set: no line breaks inside a word
     centre = (MARGIN_LEFT_MM + TYPE_AREA_MM[0] / 2) * MM
@@ -70,7 +71,7 @@ def test_the_signature_and_its_date_close_the_draft_as_gbt_9704_lays_them_out(pr
     day = published_at.astimezone(ZoneInfo("Asia/Shanghai"))
     last_page = max(p for p, *_ in printed["draft_words"])
     *_, (_, name_right, _, name), (_, date_right, _, date) = lines_of(printed["draft_words"], last_page)[:-1]
-    assert (name, date) == (organisation()["signature"], f"{day.year}年{day.month}月{day.day}日")
+    assert (name, date) == (deployment().office().signature, f"{day.year}年{day.month}月{day.day}日")
     assert abs(RIGHT_EDGE - name_right - 2 * CHARACTER) < 2  # 右空二字
     # The date ends where, in the 公文 fonts (digits half a character), it starts two characters right of
     # the signature (LibreOffice's substitute font sets digits wider: where it starts is not comparable).
@@ -152,7 +153,7 @@ def test_a_chart_mixing_units_is_refused_by_name(demo_warehouse, monkeypatch, tm
 
     mixed = {"name": "mixed", "title": "混合", "figures": ["cases_general", "cases_simple"]}  # 卷 and 件
     with pytest.raises(TemplateError, match="chart mixed mixes the units 件、卷"):
-        charts.chart(published(YEAR, demo_warehouse), mixed, tmp_path / "mixed.png")
+        charts.chart(published(YEAR, demo_warehouse, deployment().office()), mixed, tmp_path / "mixed.png")
 
 
 def test_report_figures_sort_as_the_report_reads(demo_warehouse):

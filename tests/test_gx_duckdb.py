@@ -103,6 +103,9 @@ CASES: list[tuple[str, str, dict, bool]] = [
       "row_condition": {"column": {"name": "状态"}, "operator": "!=", "parameter": "已办结", "type": "comparison"}},
      False),
     ("in-set", "expect_column_values_to_be_in_set", {"column": "渠道", "value_set": ["电话", "网站", "现场"]}, False),
+    # An office's own value set, a suite parameter (PARAMETERS): the same rows break it as the list above.
+    ("in-set-parameter", "expect_column_values_to_be_in_set", {"column": "渠道", "value_set": {"$PARAMETER": "channels"}},
+     False),
     ("in-set-passes", "expect_column_values_to_be_in_set", {"column": "满意度", "value_set": ["满意", "不满意", ""]},
      True),
     ("in-set-bool-if-eq", "expect_column_values_to_be_in_set",
@@ -143,6 +146,9 @@ def signature(expectation: dict) -> tuple:
         else:
             parts.append((key, type(value).__name__))
     return (expectation["type"], *parts)
+
+
+PARAMETERS = {"channels": ["电话", "网站", "现场"]}
 
 
 def suite_variants() -> dict[tuple, str]:
@@ -235,7 +241,7 @@ def results(batches):
     out = {}
     for engine, batch, suite in runs:
         for fmt_name, fmt in (("verdict", VERDICT), ("details", DETAILS)):
-            validated = batch.validate(suite, result_format=fmt, expectation_parameters=month_bounds(MONTH))
+            validated = batch.validate(suite, result_format=fmt, expectation_parameters=month_bounds(MONTH) | PARAMETERS)
             for r in validated.results:
                 out[engine, fmt_name, r.expectation_config.meta["case"]] = r
     return out

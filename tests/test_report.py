@@ -22,11 +22,11 @@ import openpyxl
 import pytest
 
 from reportpipe.contracts import figures as contract_figures
+from reportpipe.offices import deployment, load
 from reportpipe.outline import (
     NO_FIGURES,
     TemplateError,
     draft_template,
-    organisation,
     outline,
     report_title,
     template_order,
@@ -94,7 +94,7 @@ def changed(demo_warehouse, tmp_path_factory):
         con.execute("UPDATE report_figures SET is_provisional = true WHERE source_id = ?", [provisional_source])
         for figure_id in plan["revised"]:
             con.execute(
-                "INSERT INTO figure_revisions SELECT year, figure_id, value - 1, value, 'x_v2.csv', now()"
+                "INSERT INTO figure_revisions SELECT year, figure_id, value - 1, value, 'x_v2.csv', now(), office_id"
                 " FROM report_figures WHERE figure_id = ?", [figure_id]
             )
         con.execute("UPDATE report_figures SET label = ? WHERE figure_id = ?", [INJECTED, plan["injected"]])
@@ -207,7 +207,7 @@ def test_one_number_rule_in_the_workbook_and_the_draft(demo_warehouse, demo_repo
     """Tables: integers with separators, rates to one decimal with %; 报告稿写法 is exactly what the draft writes."""
     figures = figures_of(demo_warehouse)
     wb = openpyxl.load_workbook(output(demo_report["paths"], ".xlsx"))
-    drafted = {figure_id: p.text[start:end] for p in draft(published(YEAR, demo_warehouse))
+    drafted = {figure_id: p.text[start:end] for p in draft(published(YEAR, demo_warehouse, deployment().office()))
                for figure_id, start, end in p.spans}
     checked = set()
     for ws in section_sheets(wb, figures):
@@ -328,7 +328,7 @@ def check_draft(warehouse: Path, paths: list[Path]) -> None:
     figures = figures_of(warehouse)
     revised = revised_ids(warehouse)
     approximate = approximate_multiples()
-    paragraphs = draft(published(YEAR, warehouse))
+    paragraphs = draft(published(YEAR, warehouse, deployment().office()))
     in_file = markdown_sections(output(paths, ".md"))
     found = {}
     for p in paragraphs:
@@ -366,7 +366,7 @@ def test_provisional_and_revised_figures_are_marked_in_the_draft_and_figures_wit
 def test_the_draft_follows_the_whole_outline_and_says_where_a_section_has_no_figures(demo_warehouse, demo_report):
     text = output(demo_report["paths"], ".md").read_text(encoding="utf-8")
     headings = re.findall(r"^(#{1,3}) (.+)$", text, flags=re.M)
-    assert headings[0] == ("#", report_title(YEAR))
+    assert headings[0] == ("#", report_title(deployment().office(), YEAR))
     expected, part = [], None
     for part_heading, _, heading in outline_sections():
         if part_heading != part:
@@ -392,7 +392,7 @@ def test_the_draft_writes_yu_where_the_2023_report_has_it_and_only_when_it_is_tr
         reference = {r["figure_id"]: r for r in csv.DictReader(f)}
     approximate = approximate_multiples()
     assert set(approximate) == {i for i, r in reference.items() if r["approx"] == APPROXIMATE}
-    drafted = {i: p.text[s:e] for p in draft(published(YEAR, demo_warehouse)) for i, s, e in p.spans}
+    drafted = {i: p.text[s:e] for p in draft(published(YEAR, demo_warehouse, deployment().office())) for i, s, e in p.spans}
     for figure_id, multiple in approximate.items():
         ref = reference[figure_id]
         assert int(ref["value"]) % multiple == 0, figure_id
@@ -413,7 +413,7 @@ def test_the_template_names_every_figure_with_a_sentence(demo_warehouse):
 
 
 def test_a_template_naming_a_figure_of_another_section_is_refused(demo_warehouse):
-    pub = published(YEAR, demo_warehouse)
+    pub = published(YEAR, demo_warehouse, deployment().office())
     other = next(f for f in pub.figures if f.section != pub.figures[0].section)
     with pytest.raises(TemplateError, match=other.figure_id):
         filled(f"共{{{other.figure_id}}}。", pub, pub.figures[0].section)
@@ -466,7 +466,7 @@ def test_docx_is_a_gb_t_9704_document(demo_report):
         # Word 2010 would take the default template's blue headings from stylesWithEffects.xml.
         assert "word/stylesWithEffects.xml" not in package.namelist()
         assert document.paragraphs[0].style.name == "Title"
-    assert document.paragraphs[0].text.replace("\n", "") == report_title(YEAR)  # no line to delete above the text
+    assert document.paragraphs[0].text.replace("\n", "") == report_title(deployment().office(), YEAR)  # no line to delete above the text
 
 
 # ---------------------------------------------------------------- provenance and reproducibility
@@ -488,7 +488,7 @@ def test_outputs_show_the_publication_time_and_are_stamped_with_it(changed):
     properties = docx.Document(str(output(changed["paths"], ".docx"))).core_properties
     assert properties.created == properties.modified == PUBLISHED_AT
     assert properties.identifier == "ab" * 32 and stamp in properties.comments
-    assert properties.author == organisation()["producer"]
+    assert properties.author == deployment().office().producer
     for suffix in (".docx", ".xlsx"):
         with zipfile.ZipFile(output(changed["paths"], suffix)) as package:
             assert {i.date_time for i in package.infolist()} == {shown_time.timetuple()[:6]}
@@ -503,20 +503,18 @@ def test_writing_twice_from_the_same_report_duckdb_gives_the_same_bytes(changed,
         assert first.read_bytes() == second.read_bytes(), first.name
 
 
-def test_the_organisation_comes_from_its_config_file(demo_warehouse, tmp_path, monkeypatch):
-    config = tmp_path / "organisation.yaml"
-    config.write_text('name: 东华门街道\ntitle: "{name}|{year}年法治政府建设情况报告"\nsignature: 东华门街道办事处\n'
-                      "producer: 东华门街道司法所\ncontact: 东华门街道司法所（电话 12345）\n", encoding="utf-8")
-    monkeypatch.setattr("reportpipe.outline.ORGANISATION", config)
-    organisation.cache_clear()
-    try:
-        pub = published(YEAR, demo_warehouse)
-        paragraphs = draft(pub)
-        md = markdown_draft(pub, paragraphs, tmp_path / "draft.md").read_text(encoding="utf-8")
-        xlsx = workbook(pub, tmp_path / "book.xlsx")
-        docx_path = docx_draft(pub, paragraphs, tmp_path / "draft.docx")
-    finally:
-        organisation.cache_clear()
+def test_the_office_comes_from_its_entry_in_the_offices_file(demo_warehouse, tmp_path):
+    config = tmp_path / "offices.yaml"
+    config.write_text('offices:\n  - id: jiaodaokou\n    name: 东华门街道\n    communities: [多福巷社区]\n'
+                      '    title: "{name}|{year}年法治政府建设情况报告"\n    producer: 东华门街道司法所\n'
+                      "    contact: 东华门街道司法所（电话 12345）\n", encoding="utf-8")
+    office = load(config).office()
+    assert office.signature == "东华门街道办事处"  # the default: its name
+    pub = published(YEAR, demo_warehouse, office)
+    paragraphs = draft(pub)
+    md = markdown_draft(pub, paragraphs, tmp_path / "draft.md").read_text(encoding="utf-8")
+    xlsx = workbook(pub, tmp_path / "book.xlsx")
+    docx_path = docx_draft(pub, paragraphs, tmp_path / "draft.docx")
     import docx
 
     cover = [c.value for (c,) in openpyxl.load_workbook(xlsx)["封面"].iter_rows(max_col=1)]
@@ -561,15 +559,16 @@ def test_the_statistics_dag_rewrites_every_year_as_a_whole_folder(changed, tmp_p
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()
     shutil.copy(changed["warehouse"] / "report.duckdb", warehouse / "report.duckdb")
-    (warehouse / "reports" / ".2023.building").mkdir(parents=True)  # as a killed run leaves it
+    reports = warehouse / "reports" / deployment().office().id
+    (reports / ".2023.building").mkdir(parents=True)  # as a killed run leaves it
     first = publish_reports(warehouse)
     years = [y for (y,) in read_report(warehouse, "SELECT DISTINCT year FROM report_figures ORDER BY 1")]
-    assert first == [warehouse / "reports" / str(y) for y in years] and len(years) == 2
+    assert first == [reports / str(y) for y in years] and len(years) == 2
     names = sorted(p.name for p in first[-1].iterdir())
     written = {p: p.stat().st_ino for p in first[-1].iterdir()}
     assert publish_reports(warehouse) == first
     assert sorted(p.name for p in first[-1].iterdir()) == names
-    assert sorted(p.name for p in (warehouse / "reports").iterdir()) == [str(y) for y in years]
+    assert sorted(p.name for p in reports.iterdir()) == [str(y) for y in years]
     # Nothing was published since: the folders are left as they were, not written again.
     assert {p: p.stat().st_ino for p in first[-1].iterdir()} == written
     # A new publication (another content) writes them again.

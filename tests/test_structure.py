@@ -23,6 +23,7 @@ FLOORS = (
     ("intake", "validation"),
     ("warehouse",),
     ("contracts", "outline", "problems", "months"),
+    ("offices",),
     ("settings", "untrusted"),
 )
 MAX_LINES = 400

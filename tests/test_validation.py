@@ -8,6 +8,7 @@ import pytest
 from reportpipe.contracts import sources
 from reportpipe.intake import readers
 from reportpipe.intake.inbox import classify
+from reportpipe.offices import deployment
 from reportpipe.pipeline import check
 from reportpipe.validation.expectations import valid_id_numbers
 from reportpipe.warehouse.session import ensure_source_tables
@@ -20,7 +21,7 @@ def scratch_connection(source) -> duckdb.DuckDBPyConnection:
     """What `reportpipe validate` checks a file in: an empty warehouse and a scratch database, in memory."""
     con = duckdb.connect()
     con.execute("ATTACH ':memory:' AS scratch")
-    ensure_source_tables(con, source)
+    ensure_source_tables(con, source, deployment().office().id)
     return con
 
 

@@ -199,31 +199,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
+    from reportpipe.warehouse.dictionary import describe
     from reportpipe.warehouse.publication import open_published
 
     with open_published(args.warehouse) as con:
-        tables = dict(con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() UNION ALL"
-            " SELECT view_name, comment FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
-            " ORDER BY 1"
-        ).fetchall())
-        if args.table is None:
-            print(f"{'table':<26} {'rows':>8}  comment")
-            for table, comment in tables.items():
-                rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-                print(f"{table:<26} {rows:>8}  {comment or ''}")
-            return 0
-        if args.table not in tables:
-            print(f"reportpipe: report.duckdb has no table {args.table!r}; its tables: {', '.join(tables)}", file=sys.stderr)
-            return 2
-        columns = con.execute(
-            "SELECT column_name, data_type, comment FROM duckdb_columns()"
-            " WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
-            [args.table],
-        ).fetchall()
-    print(f"{args.table}: {tables[args.table] or ''}")
-    for name, data_type, comment in columns:
-        print(f"  {name:<22} {data_type:<24} {comment or ''}")
+        print(describe(con, args.table))
     return 0
 
 
@@ -387,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     from reportpipe.contracts import ContractError
+    from reportpipe.offices import OfficesError
     from reportpipe.statistics.reconcile import ReconciliationError
 
     try:
@@ -400,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     except ReconciliationError as e:
         print(f"reportpipe: {e}", file=sys.stderr)
         return 1
-    except (settings.SettingsError, ContractError, FileNotFoundError, LookupError) as e:
+    except (settings.SettingsError, ContractError, OfficesError, FileNotFoundError, LookupError) as e:
         print(f"reportpipe: {e}", file=sys.stderr)
         return 2
     except Exception as e:

@@ -199,10 +199,10 @@ def load_source(folder: Path, value_sets: dict[str, tuple[str, ...]]) -> Source:
         raise ContractError(f"{path}: {e}") from None
 
 
-def sources(office_id: str | None = None) -> dict[str, Source]:
+def sources(office_id: str | None = None, transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, Source]:
     """All sources by id, in a stable order, with the value sets of an office (the first declared one
     when none is named: the sources' shape is the same for every office)."""
-    return _sources(TRANSFORMS_DIR, tuple(deployment().office(office_id).value_sets().items()))
+    return _sources(transforms_dir, tuple(deployment().office(office_id).value_sets().items()))
 
 
 @functools.cache

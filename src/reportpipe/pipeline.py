@@ -302,7 +302,7 @@ def _refresh(w: Writer, office_id: str) -> Path:
         build_report_tables(con, office_id)
         revisions.record(con)
         reconcile(con)
-    return publish(con, w.folder)
+    return publish(con, w.folder, office_id)
 
 
 def _run_office(inbox: Path, warehouse_dir: Path, office_id: str, progress: Progress, report: RunReport) -> None:
@@ -332,7 +332,7 @@ def _run_office(inbox: Path, warehouse_dir: Path, office_id: str, progress: Prog
     folder = deployment().folder(warehouse_dir, office_id)
     with writer(folder, on_wait=progress.line) as w:
         _refresh(w, office_id)
-    publish_reports(warehouse_dir, office_id)
+    publish_reports(warehouse_dir, office_id, on_wait=progress.line)
     report.data_docs.append(build_data_docs(folder))
 
 
@@ -343,6 +343,8 @@ def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> R
     progress = progress or Progress()
     warehouse_dir = Path(warehouse_dir)
     report = RunReport()
+    for office in deployment().offices:  # a broken contract stops everything before a file is read
+        sources(office.id)
     inboxes, report.strays = office_inboxes(inbox, deployment())
     for stray in report.strays:
         progress.line(str(stray))

@@ -195,7 +195,7 @@ def test_the_warehouse_volume_holds_the_months_figures_and_the_workbook(deployed
     deployed_copy = tmp_path / "deployed"
     deployed_copy.mkdir()
     shutil.copy2(volume / "report.duckdb", deployed_copy)  # the same file time: the publication's
-    workbook = volume / "reports" / str(YEAR) / f"report_{YEAR}_figures.xlsx"
+    workbook = volume / "reports" / "jiaodaokou" / str(YEAR) / f"report_{YEAR}_figures.xlsx"
     assert workbook.is_file()
 
     # The same inbox through the command line, on this machine: the figures must be the same.

@@ -85,7 +85,7 @@ def test_statistics_ran_on_the_assets_and_published_what_the_cli_computes(local_
     by_airflow = read_report(warehouse, monthly)
     assert by_airflow == read_report(demo_warehouse, monthly)
     assert len(by_airflow) == MONTHS * len(figures())
-    assert (warehouse / "reports" / "2023" / "report_2023_figures.xlsx").is_file()
+    assert (warehouse / "reports" / "jiaodaokou" / "2023" / "report_2023_figures.xlsx").is_file()
     if MONTHS == 12:  # the whole year: the figures of the 2023 report, each
         with REFERENCE_FIGURES.open(encoding="utf-8") as f:
             reference = {r["figure_id"]: float(r["value"]) for r in csv.DictReader(f)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from reportpipe.offices import Office, deployment
@@ -21,6 +22,7 @@ from reportpipe.outputs.draft import draft, markdown_draft, provenance_file
 from reportpipe.outputs.published import publication_time, published
 from reportpipe.outputs.workbook import workbook
 from reportpipe.warehouse.publication import open_published
+from reportpipe.warehouse.session import locked
 
 
 def write_report(year: int, out_dir: Path, folder: Path, office: Office) -> list[Path]:
@@ -53,12 +55,18 @@ def _source_of_outputs(content_sha256: str, office: Office) -> str:
     return digest.hexdigest()
 
 
-def publish_reports(warehouse_dir: Path, office_id: str | None = None) -> list[Path]:
+def publish_reports(warehouse_dir: Path, office_id: str | None = None, wait_s: float = 3600,
+                    on_wait: Callable[[str], None] | None = None) -> list[Path]:
     """Rewrite the outputs of every year an office has published into warehouse_dir/reports/<office_id>/<year>/,
     each folder swapped whole; a year whose publication and templates are as when its folder was written is
     left as it is."""
     office = deployment().office(office_id)
     folder = deployment().folder(warehouse_dir, office.id)
+    with locked(folder, wait_s, on_wait):  # one writer of the office's outputs at a time
+        return _publish_reports(Path(warehouse_dir), folder, office)
+
+
+def _publish_reports(warehouse_dir: Path, folder: Path, office: Office) -> list[Path]:
     with open_published(folder) as con:
         years = [y for (y,) in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY year").fetchall()]
         written_from = _source_of_outputs(publication_time(con)[1] or "", office)

@@ -120,12 +120,12 @@ def _row_level(con: duckdb.DuckDBPyConnection, offices: dict[str, str],
     for (office_id, table), was in held.items():  # offices no longer declared, or whose file is unreadable
         if was and table in months:
             con.execute(f"DELETE FROM publishing.{table} WHERE office_id = ?", [office_id])
-    return [(o, t, f"{m}-01", n, f) for t, by_office in sorted(months.items()) for o, ms in by_office.items()
+    return [(t, f"{m}-01", n, f, o) for t, by_office in sorted(months.items()) for o, ms in by_office.items()
             for m, (n, f) in sorted(ms.items())]
 
 
 def _union(con: duckdb.DuckDBPyConnection, offices: dict[str, str]) -> None:
-    """Every office's small tables (bookkeeping and report tables) as one, office_id on each row."""
+    """Every office's small tables (bookkeeping and report tables, office_id on each row) as one."""
     names: dict[str, list[str]] = {}
     for office_id, db in offices.items():
         for table, in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?"
@@ -133,8 +133,7 @@ def _union(con: duckdb.DuckDBPyConnection, offices: dict[str, str]) -> None:
             if table not in NOT_UNIONED:
                 names.setdefault(table, []).append(office_id)
     for table, holders in sorted(names.items()):
-        parts = [f"SELECT * FROM {offices[o]}.{table}" if "office_id" in _columns(con, offices[o], table)
-                 else f"SELECT {literal(o)} AS office_id, * FROM {offices[o]}.{table}" for o in holders]
+        parts = [f"SELECT * FROM {offices[o]}.{table}" for o in holders]
         con.execute(f"CREATE OR REPLACE TABLE publishing.{table} AS {' UNION ALL BY NAME '.join(parts)}")
 
 
@@ -219,8 +218,8 @@ def publish_district(warehouse_dir: Path, wait_s: float = 3600, on_wait: Callabl
                 con.execute("USE memory")
             if deployment().district:
                 _district_figures(con, offices)
-            con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE} (office_id VARCHAR, table_name VARCHAR,"
-                        " month DATE, rows BIGINT, fingerprint VARCHAR)")
+            con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE} (table_name VARCHAR, month DATE,"
+                        " rows BIGINT, fingerprint VARCHAR, office_id VARCHAR)")
             if published_months:
                 con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?, ?)", published_months)
             _record_publication(con, was)

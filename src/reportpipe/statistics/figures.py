@@ -95,9 +95,10 @@ def build_report_tables(con: duckdb.DuckDBPyConnection, office_id: str) -> None:
     of the office (or the district) whose rows the connection's fct_ and loaded_months hold."""
     all_sources = sources()
     build_business_tables(con, all_sources)
+    # office_id last: the columns before it keep the places they had before there were offices.
     office = f"{literal(office_id)} AS office_id"
     annual, monthly = [], []
-    by_community = [f"SELECT {office}, year, {literal(f.figure_id)} AS figure_id, community, value FROM ({community_sql(f)})"
+    by_community = [f"SELECT year, {literal(f.figure_id)} AS figure_id, community, value, {office} FROM ({community_sql(f)})"
                     for f in figures() if has_communities(all_sources[f.source_id])]
     positions = report_positions(figures())
     for f in figures():
@@ -107,15 +108,16 @@ def build_report_tables(con: duckdb.DuckDBPyConnection, office_id: str) -> None:
                          ("source_id", f.source_id), ("definition", f.definition))
         ) + f", {positions[f.figure_id][0]} AS section_position, {positions[f.figure_id][1]} AS figure_position"
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
-        monthly.append(f"SELECT {office}, year, month, {literal(f.figure_id)} AS figure_id, value"
+        monthly.append(f"SELECT year, month, {literal(f.figure_id)} AS figure_id, value, {office}"
                        f" FROM ({figure_sql(f, monthly=True)})")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE report_figures AS
         WITH why AS ({sql_file("provisional")})
-        SELECT * EXCLUDE (provisional_reason), provisional_reason IS NOT NULL AS is_provisional, provisional_reason
+        SELECT * EXCLUDE (provisional_reason), provisional_reason IS NOT NULL AS is_provisional, provisional_reason,
+               {office}
         FROM (
-            SELECT {office}, f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
+            SELECT f.year, f.figure_id, f.section, f.label, f.value, f.unit, f.source_id, f.definition,
                    f.section_position, f.figure_position, coalesce(why.months_loaded, 0) AS months_loaded,
                    CASE WHEN why.source_id IS NULL THEN '0 of 12 months loaded' ELSE why.reason END AS provisional_reason
             FROM ({" UNION ALL ".join(annual)}) f LEFT JOIN why USING (source_id, year)
@@ -126,7 +128,8 @@ def build_report_tables(con: duckdb.DuckDBPyConnection, office_id: str) -> None:
     con.execute(
         f"CREATE OR REPLACE TABLE report_figures_monthly AS {' UNION ALL '.join(monthly)} ORDER BY year, month, figure_id"
     )
-    none = f"SELECT {office}, NULL::INTEGER AS year, NULL::VARCHAR AS figure_id, NULL::VARCHAR AS community, NULL::DOUBLE AS value LIMIT 0"
+    none = (f"SELECT NULL::INTEGER AS year, NULL::VARCHAR AS figure_id, NULL::VARCHAR AS community, NULL::DOUBLE AS value,"
+            f" {office} LIMIT 0")
     con.execute(
         f"CREATE OR REPLACE TABLE report_figures_by_community AS {' UNION ALL '.join(by_community or [none])}"
         " ORDER BY year, figure_id, community"

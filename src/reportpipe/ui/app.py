@@ -37,6 +37,7 @@ from fastapi.templating import Jinja2Templates
 
 from reportpipe import settings
 from reportpipe.contracts import figures, sources
+from reportpipe.offices import deployment
 from reportpipe.outputs.numbers import PROVISIONAL, REVISED, figure_text, local_time
 from reportpipe.outputs.published import published
 from reportpipe.statistics.status import LEGEND, awaited, published_years, year_status
@@ -166,7 +167,7 @@ def status_page(request: Request, year: int | None = None):
         grid = year_status(con, year).grid if year else {}
         waiting = awaited(con)
     try:
-        pub = published(year, warehouse()) if year else None
+        pub = published(year, warehouse(), deployment().office()) if year else None
     except LookupError:  # the year's deliveries were all rejected: no figures yet
         pub = None
     return page(request, "status.html", {

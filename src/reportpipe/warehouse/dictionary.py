@@ -72,3 +72,22 @@ def set_comments(con: duckdb.DuckDBPyConnection, database: str, tables: list[str
             con.execute(statement)
 
 
+
+
+def describe(con: duckdb.DuckDBPyConnection, table: str | None = None) -> str:
+    """The published tables with their rows and comments, or one table's columns (`reportpipe describe`)."""
+    tables = dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() UNION ALL"
+        " SELECT view_name, comment FROM duckdb_views() WHERE database_name = current_database() AND NOT internal"
+        " ORDER BY 1").fetchall())
+    if table is None:
+        return "\n".join([f"{'table':<26} {'rows':>8}  comment"] + [
+            f"{t:<26} {con.execute(f'SELECT count(*) FROM {quote(t)}').fetchone()[0]:>8}  {comment or ''}"
+            for t, comment in tables.items()])
+    if table not in tables:
+        raise LookupError(f"report.duckdb has no table {table!r}; its tables: {', '.join(tables)}")
+    columns = con.execute("SELECT column_name, data_type, comment FROM duckdb_columns()"
+                          " WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
+                          [table]).fetchall()
+    return "\n".join([f"{table}: {tables[table] or ''}"] + [f"  {name:<22} {data_type:<24} {comment or ''}"
+                                                           for name, data_type, comment in columns])

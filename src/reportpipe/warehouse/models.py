@@ -112,7 +112,7 @@ def validation_sql(source: Source, header: list[str], month: str) -> str:
 
 def stg_columns(source: Source) -> list[tuple[str, str]]:
     """(name, DuckDB type) of `stg_<source>`, lineage first."""
-    out = [("office_id", "VARCHAR"), *LINEAGE]
+    out = list(LINEAGE)
     for c in source.columns:
         if c.pii is None:
             out.append((c.column, SQL_TYPES[c.type]))
@@ -120,13 +120,13 @@ def stg_columns(source: Source) -> list[tuple[str, str]]:
             out.append((f"{c.column}_hash", "VARCHAR"))
         else:  # personal only under a condition: clear otherwise, always hashed
             out += [(c.column, SQL_TYPES[c.type]), (f"{c.column}_hash", "VARCHAR")]
-    return out
+    return [*out, ("office_id", "VARCHAR")]  # last: where a warehouse from before offices gets it too
 
 
 def stg_select(source: Source, typed_relation: str, office_id: str) -> str:
     """SELECT of an office's rows of `stg_<source>` from a typed relation with file_id and month."""
     renamed = ", ".join(f"{quote(c.name)} AS {c.column}" for c in source.columns)
-    select = [f"{literal(office_id)} AS office_id", "file_id", "month", "CAST(year(month) AS INTEGER) AS year", "source_row"]
+    select = ["file_id", "month", "CAST(year(month) AS INTEGER) AS year", "source_row"]
     for c in source.columns:
         if c.pii is None:
             select.append(c.column)
@@ -134,6 +134,7 @@ def stg_select(source: Source, typed_relation: str, office_id: str) -> str:
         if c.pii != "true":  # the condition is written over the typed, English columns
             select.append(f"CASE WHEN NOT coalesce({c.pii}, true) THEN {c.column} END AS {c.column}")
         select.append(f"pii_hash(CAST({c.column} AS VARCHAR)) AS {c.column}_hash")
+    select.append(f"{literal(office_id)} AS office_id")
     return (f"SELECT {', '.join(select)}\nFROM (SELECT file_id, month, source_row, {renamed}\n"
             f"      FROM ({typed_relation}))")
 

@@ -132,10 +132,10 @@ def _attach_based_on(con: duckdb.DuckDBPyConnection, copied: bool, building: Pat
     return {}
 
 
-def _publish_report(con: duckdb.DuckDBPyConnection, tables: list[str], by_month: dict[str, dict[str, tuple[int, str]]],
-                    published: dict[str, dict[str, str]]) -> None:
+def _publish_report(con: duckdb.DuckDBPyConnection, office_id: str, tables: list[str],
+                    by_month: dict[str, dict[str, tuple[int, str]]], published: dict[str, dict[str, str]]) -> None:
     """Make `publishing` hold the published tables: fct_ as views (their models), the stg_ tables
-    rewritten only in the months that changed, the others replaced."""
+    rewritten only in the months that changed, the others replaced; every one with the office's office_id."""
     views = {f"fct_{s}": fct_model(source) for s, source in sources().items()}
     keep = set(tables) | {MONTHS_TABLE}
     for name, kind in con.execute(
@@ -156,12 +156,13 @@ def _publish_report(con: duckdb.DuckDBPyConnection, tables: list[str], by_month:
             if new:
                 con.execute(f"INSERT INTO publishing.{table} SELECT * FROM main.{table} WHERE {_in_months(new)}")
         else:
-            con.execute(f"CREATE OR REPLACE TABLE publishing.{table} AS SELECT * FROM main.{table}")
+            office = "" if any(c == "office_id" for c, _ in _schema(con, table)) else f", {literal(office_id)} AS office_id"
+            con.execute(f"CREATE OR REPLACE TABLE publishing.{table} AS SELECT *{office} FROM main.{table}")
     con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE}"
-                " (table_name VARCHAR, month DATE, rows BIGINT, fingerprint VARCHAR)")
-    rows = [(t, f"{m}-01", n, f) for t in sorted(by_month) for m, (n, f) in sorted(by_month[t].items())]
+                " (table_name VARCHAR, month DATE, rows BIGINT, fingerprint VARCHAR, office_id VARCHAR)")
+    rows = [(t, f"{m}-01", n, f, office_id) for t in sorted(by_month) for m, (n, f) in sorted(by_month[t].items())]
     if rows:
-        con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?)", rows)
+        con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?, ?)", rows)
     set_comments(con, "publishing", [*tables, MONTHS_TABLE])
 
 
@@ -195,7 +196,7 @@ def _publish_parquet(con: duckdb.DuckDBPyConnection, folder: Path, new_set: Path
             con.execute(f"COPY (FROM publishing.{table} LIMIT 0) TO {literal(str(new_set / table / 'empty.parquet'))} (FORMAT parquet)")
 
 
-def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
+def publish(con: duckdb.DuckDBPyConnection, folder: Path, office_id: str) -> Path:
     """Make a new report.duckdb and a new Parquet set hold the published tables, with their comments;
     swap both in only once both are complete.
 
@@ -218,7 +219,7 @@ def publish(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
             by_month |= {t: by_month[as_is[t]] for t in tables if t in as_is}
             published = _attach_based_on(con, copied.result(), building)
         try:
-            _publish_report(con, tables, by_month, published)
+            _publish_report(con, office_id, tables, by_month, published)
             parquet.mkdir()
             _publish_parquet(con, folder, parquet, [*tables, MONTHS_TABLE], by_month)
         finally:
