@@ -153,9 +153,14 @@ def test_every_table_of_the_district_file_says_whose_rows_they_are(district):
     assert comment.startswith("单位编号")
 
 
-def test_each_office_writes_its_own_report_under_its_name(district):
+def test_each_office_writes_its_own_report_under_its_name(district, monkeypatch):
+    """As the statistics DAG writes them: each office's outputs from its own published file."""
+    from reportpipe.outputs.reports import publish_reports
+
+    monkeypatch.setenv("REPORTPIPE_OFFICES", str(district.folder / "offices.yaml"))
+    written = [p for office in OFFICES for p in publish_reports(district.warehouse, office["id"])]
     reports = district.warehouse / "reports"
-    assert sorted(p.name for p in reports.iterdir()) == ["andingmen", "jiaodaokou"]  # 北新桥 has no figures yet
+    assert written == [reports / "jiaodaokou" / str(YEAR), reports / "andingmen" / str(YEAR)]  # 北新桥: no figures yet
     text = (reports / "andingmen" / str(YEAR) / f"report_{YEAR}_text.md").read_text(encoding="utf-8")
     assert text.startswith(f"# 安定门街道{YEAR}年法治政府建设年度情况报告\n")
     assert "交道口" not in text.split("\n", 1)[0] and "安定门街道办事处" in text

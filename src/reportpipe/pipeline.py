@@ -32,7 +32,6 @@ from reportpipe.contracts import Source, sources
 from reportpipe.intake import readers
 from reportpipe.intake.inbox import Export, Stray, classify, office_inboxes, scan, sha256
 from reportpipe.offices import deployment
-from reportpipe.outputs.reports import publish_reports
 from reportpipe.problems import FILE, FORMAT, VERSION, Problem, RejectedExport, Unreadable
 from reportpipe.statistics import history, revisions
 from reportpipe.statistics.district import publish_district
@@ -306,7 +305,7 @@ def _refresh(w: Writer, office_id: str) -> Path:
 
 
 def _run_office(inbox: Path, warehouse_dir: Path, office_id: str, progress: Progress, report: RunReport) -> None:
-    """Ingest an office's source-months, month by month, then publish its statistics and outputs."""
+    """Ingest an office's source-months, month by month, then publish its statistics."""
     all_sources = sources(office_id)
     exports, strays = scan(inbox, all_sources)
     report.strays += strays
@@ -332,7 +331,6 @@ def _run_office(inbox: Path, warehouse_dir: Path, office_id: str, progress: Prog
     folder = deployment().folder(warehouse_dir, office_id)
     with writer(folder, on_wait=progress.line) as w:
         _refresh(w, office_id)
-    publish_reports(warehouse_dir, office_id, on_wait=progress.line)
     report.data_docs.append(build_data_docs(folder))
 
 
