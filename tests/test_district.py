@@ -247,3 +247,52 @@ def test_the_district_file_is_replaced_whole_and_unchanged_offices_are_not_rewri
     assert d["garbage_inspections"][0] == 2 and "安定门街道: 0 of 12 months loaded" in d["garbage_inspections"][2]
     with duckdb.connect(str(warehouse / "report.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM stg_inspections WHERE office_id = 'andingmen'").fetchone() == (0,)
+
+
+def test_offices_load_side_by_side_with_no_lock_over_the_warehouse(district, tmp_path, monkeypatch):
+    """While one office's warehouse is held (a load of its own), another office's load goes through at once;
+    only the held office's waits. Airflow's pool gives each office a slot."""
+    import datetime as dt
+
+    from reportpipe.orchestration.pool import pool_slots
+    from reportpipe.pipeline import ingest_month
+    from reportpipe.warehouse.session import WarehouseError, writer
+
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(district.warehouse, warehouse, symlinks=True)
+    monkeypatch.setenv("REPORTPIPE_OFFICES", str(offices_file(tmp_path / "offices.yaml")))
+    assert pool_slots() == len(OFFICES)
+    march = {o: write_inspections(tmp_path / "inbox", o, 3, [("垃圾分类", c, 0, 0, 1)])
+             for o, c in (("jiaodaokou", "府学社区"), ("andingmen", "国子监社区"))}
+    with writer(warehouse / "offices" / "jiaodaokou"):  # 交道口's own load, in progress
+        loaded = ingest_month("inspections", dt.date(YEAR, 3, 1), [march["andingmen"]], warehouse,
+                              wait_s=0, office_id="andingmen")
+        assert [o.status for o in loaded] == ["loaded"]
+        with pytest.raises(WarehouseError, match="jiaodaokou is in use"):
+            ingest_month("inspections", dt.date(YEAR, 3, 1), [march["jiaodaokou"]], warehouse,
+                         wait_s=0, office_id="jiaodaokou")
+
+
+def test_the_district_compares_its_offices_figure_by_figure(district, monkeypatch):
+    import openpyxl
+
+    from reportpipe.outputs.comparison import publish_comparison
+
+    monkeypatch.setenv("REPORTPIPE_OFFICES", str(district.folder / "offices.yaml"))
+    [folder] = publish_comparison(district.warehouse)
+    assert folder == district.warehouse / "reports" / "dongcheng" / str(YEAR)
+    book = openpyxl.load_workbook(folder / f"district_{YEAR}_comparison.xlsx")
+    assert book["封面"]["A1"].value == f"东城区{YEAR}年法治政府建设年度情况：各街道比较"
+    assert book.sheetnames[3:] == ["一（一）", "一（二）", "一（四）", "一（五）", "一（六）", "一（七）", "一（八）"]
+    rows = [[c.value for c in r] for ws in book.worksheets[3:] for r in ws.iter_rows()]
+    # The district first, then each office as declared: value, share of the district, markers.
+    garbage = [(r[1], r[2], r[4], r[5]) for r in rows if r[-1] == "garbage_inspections"]
+    assert garbage == [("东城区", 3, 100, "[p]"), ("交道口街道", 2, 66.7, "[p]"), ("安定门街道", 1, 33.3, "[p]"),
+                       ("北新桥街道", "[x]", "[x]", None)]
+    # A rate is the district's own, and has no share.
+    rate = [(r[1], r[2], r[4]) for r in rows if r[-1] == "mediation_success_rate"]
+    assert rate == [("东城区", 50, "[z]"), ("交道口街道", 100, "[z]"), ("安定门街道", 33.3, "[z]"), ("北新桥街道", "[x]", "[z]")]
+    # A chart per section's first count or sum, a bar per office.
+    charts = sorted(p.name for p in folder.glob("*.png"))
+    assert len(charts) == len(book.sheetnames[3:]) and f"district_{YEAR}_orders_zhengtong.png" in charts
+    assert all((folder / c).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)

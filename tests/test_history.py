@@ -170,7 +170,7 @@ def test_months_loaded_out_of_order_are_checked_as_in_order_and_their_flags_aler
         alerts = Collected()
         logging.getLogger("reportpipe.orchestration.alerts").addHandler(alerts)
         try:
-            publish.python_callable(ti=ti, run_id="asset_triggered__x")
+            publish.python_callable("jiaodaokou", ti=ti, run_id="asset_triggered__x")
         finally:
             logging.getLogger("reportpipe.orchestration.alerts").removeHandler(alerts)
         return alerts.messages

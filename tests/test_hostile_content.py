@@ -184,7 +184,7 @@ def test_the_alert_for_a_hostile_misnamed_file_is_inert_in_a_browser(warehouse, 
     context = {"data_interval_start": pendulum.datetime(YEAR, 1, 1, tz="Asia/Shanghai"), "params": {"month": None},
                "ti": ti, "run_id": "scheduled__x"}
     with pytest.raises(AirflowFailException) as failed:
-        ExportSensor(task_id="wait_for_export", source_id="work_orders", timeout=timedelta(hours=1)).execute(context)
+        ExportSensor(task_id="wait_for_export", source_id="work_orders", office_id="jiaodaokou", timeout=timedelta(hours=1)).execute(context)
     with mailbox(monkeypatch) as received:
         on_failure({**context, "exception": failed.value})
         body = html_part(received())

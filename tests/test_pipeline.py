@@ -306,16 +306,16 @@ def test_the_pipelines_duckdb_draws_no_progress_bar(tmp_path):
 
 
 def test_the_statistics_dag_publishes_only_when_a_file_was_decided_since_the_last_refresh(tmp_path):
-    from reportpipe.pipeline import ingest_month, refresh_statistics
+    from reportpipe.pipeline import ingest_month, refresh_office
 
     inbox, wh = tmp_path / "inbox", tmp_path / "wh"
     write_litigation(inbox, "复议诉讼_202303.csv", MARCH_LAWSUITS)
     run(inbox, wh)
     published = (wh / "report.duckdb").stat()
-    refresh_statistics(wh, only_if_changed=True)  # a second statistics run of the same burst: nothing new
+    refresh_office(wh, only_if_changed=True)  # a second statistics run of the same burst: nothing new
     assert (wh / "report.duckdb").stat().st_ino == published.st_ino
     v2 = write_litigation(inbox, "复议诉讼_202303_v2.csv", MARCH_LAWSUITS_V2)
     ingest_month("litigation", dt.date(2023, 3, 1), [v2], wh)
-    refresh_statistics(wh, only_if_changed=True)
+    refresh_office(wh, only_if_changed=True)
     assert (wh / "report.duckdb").stat().st_ino != published.st_ino
     assert read_report(wh, "SELECT count(*) FROM figure_revisions") == [(2,)]

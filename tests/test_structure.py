@@ -18,7 +18,7 @@ FLOORS = (
     ("cli",),
     ("orchestration", "ui"),
     ("pipeline", "demo"),
-    ("outputs",),
+    ("outputs", "loading"),
     ("statistics",),
     ("intake", "validation"),
     ("warehouse",),

@@ -8,8 +8,8 @@ import pytest
 from reportpipe.contracts import sources
 from reportpipe.intake import readers
 from reportpipe.intake.inbox import classify
+from reportpipe.loading import check
 from reportpipe.offices import deployment
-from reportpipe.pipeline import check
 from reportpipe.validation.expectations import valid_id_numbers
 from reportpipe.warehouse.session import ensure_source_tables
 from tests.helpers import write_csv

@@ -106,7 +106,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from reportpipe.contracts import sources
     from reportpipe.intake.inbox import Export, classify
-    from reportpipe.pipeline import check
+    from reportpipe.loading import check
     from reportpipe.untrusted import printable
     from reportpipe.warehouse.publication import REPORT_DB
     from reportpipe.warehouse.session import configured, ensure_source_tables

@@ -71,10 +71,16 @@ def test_one_monthly_ingest_per_source_emitting_its_asset(dagbag):
     assert ingest == {f"ingest_{s}" for s in sources()}
     for source_id in sources():
         dag = dagbag.dags[f"ingest_{source_id}"]
-        assert set(dag.task_dict) == {"wait_for_export", "load_month"}
+        assert set(dag.task_dict) == {"offices", "wait_for_export", "load_month"}
         wait = dag.task_dict["wait_for_export"]
         assert wait.downstream_task_ids == {"load_month"}
         assert (type(wait).__name__, wait.source_id) == ("ExportSensor", source_id)
+        # Each office's wait and load are one instance of a group mapped over the offices, named by the office.
+        group = wait.task_group
+        assert type(group).__name__ == "MappedTaskGroup" and dag.task_dict["load_month"].task_group is group
+        assert wait.map_index_template == "{{ task.office_id }}"
+        assert dag.task_dict["load_month"].map_index_template == "{{ task.op_kwargs['office'] }}"
+        assert set(dag.params) == {"month", "office"}
         assert [a.name for a in dag.task_dict["load_month"].outlets] == [f"stg_{source_id}"]
         # Monthly data intervals that are calendar months in Beijing.
         assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 0 1 * *", "Asia/Shanghai")
@@ -82,10 +88,15 @@ def test_one_monthly_ingest_per_source_emitting_its_asset(dagbag):
 
 def test_statistics_runs_when_any_source_is_loaded_once_the_loads_have_settled(dagbag):
     dag = dagbag.dags["statistics"]
-    assert set(dag.task_dict) == {"loads_settled", "publish_figures", "write_reports", "render_data_docs"}
+    assert set(dag.task_dict) == {"loads_settled", "publish_figures", "publish_district", "write_comparison",
+                                  "write_reports", "render_data_docs"}
+    assert dag.task_dict["publish_district"].downstream_task_ids == {"write_comparison"}
     assert dag.task_dict["loads_settled"].downstream_task_ids == {"publish_figures"}
     assert dag.task_dict["loads_settled"].mode == "reschedule" and dag.task_dict["loads_settled"].pool == "default_pool"
-    assert dag.task_dict["publish_figures"].downstream_task_ids == {"write_reports", "render_data_docs"}
+    assert dag.task_dict["publish_figures"].downstream_task_ids == {"publish_district", "write_reports",
+                                                                   "render_data_docs"}
+    for task_id in ("publish_figures", "write_reports", "render_data_docs"):  # an instance per office
+        assert type(dag.task_dict[task_id]).__name__.endswith("MappedOperator"), task_id
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"
     assert {a.name for a in condition.objects} == {f"stg_{s}" for s in sources()}
@@ -107,3 +118,35 @@ def test_an_operators_rerun_of_a_past_month_is_not_held_behind_a_waiting_run(dag
     # A run waits up to 72 hours for its export: one active run at a time would hold every re-run back.
     for source_id in sources():
         assert dagbag.dags[f"ingest_{source_id}"].max_active_runs != 1, source_id
+
+
+SEVENTEEN_PROBE = """
+import json, sys, time
+from airflow.dag_processing.dagbag import DagBag
+from pathlib import Path
+bag = DagBag(dag_folder=sys.argv[1])
+timings = {}
+for path in sorted(Path(sys.argv[1]).glob("*.py")):
+    started = time.monotonic()
+    DagBag(dag_folder=str(path))
+    timings[path.name] = time.monotonic() - started
+print(json.dumps({"dags": sorted(bag.dag_ids), "errors": {k: str(v) for k, v in bag.import_errors.items()},
+                  "timings": timings}))
+"""
+
+
+def test_seventeen_offices_give_the_same_dags_each_file_parsed_in_under_half_a_second(tmp_path):
+    """Offices are a dimension of a run, not copies of DAGs."""
+    import yaml
+
+    offices = [{"id": f"office_{i:02d}", "name": f"第{i}街道", "communities": [f"第{i}社区"]} for i in range(17)]
+    path = tmp_path / "offices.yaml"
+    path.write_text(yaml.safe_dump({"district": {"id": "district", "name": "某区"}, "offices": offices},
+                                   allow_unicode=True), encoding="utf-8")
+    env = {**os.environ, "REPORTPIPE_OFFICES": str(path)}
+    out = subprocess.run([sys.executable, "-c", SEVENTEEN_PROBE, str(DAGS_DIR)], env=env, capture_output=True,
+                         text=True, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["errors"] == {}
+    assert result["dags"] == sorted([f"ingest_{s}" for s in sources()] + ["statistics"])
+    assert max(result["timings"].values()) < 0.5, result["timings"]

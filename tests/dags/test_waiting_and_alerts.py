@@ -42,13 +42,13 @@ def run_trigger(trigger: ExportTrigger) -> list:
 def test_a_delivered_export_is_found_without_deferring(inbox):
     (inbox / "work_orders" / "执法工单_202303.csv").write_text("x")
     (inbox / "work_orders" / "执法工单_202304.csv").write_text("x")  # another month: not this run's
-    assert ExportSensor(task_id="w", source_id="work_orders").execute(context()) == ["执法工单_202303.csv"]
+    assert ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou").execute(context()) == ["执法工单_202303.csv"]
 
 
 def test_a_missing_export_defers_to_the_triggerer_until_the_deadline(inbox):
     from airflow.sdk.exceptions import TaskDeferred
 
-    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    sensor = ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou", timeout=timedelta(hours=72))
     with pytest.raises(TaskDeferred) as deferred:
         sensor.execute(context(month="2023-05"))  # the operator's month param wins over the interval
     classpath, kwargs = deferred.value.trigger.serialize()
@@ -62,7 +62,7 @@ def test_a_missing_export_defers_to_the_triggerer_until_the_deadline(inbox):
 def test_the_trigger_fires_when_the_file_arrives_and_when_time_runs_out(inbox):
     def trigger(seconds_left: float) -> ExportTrigger:
         deadline = (datetime.now(timezone.utc) + timedelta(seconds=seconds_left)).isoformat()
-        return ExportTrigger(inbox_url=f"file://{inbox}", conn_id=None, source_id="work_orders", month="2023-03",
+        return ExportTrigger(inbox_url=f"file://{inbox}", conn_id=None, source_id="work_orders", office_id="jiaodaokou", month="2023-03",
                              deadline=deadline, poke_interval=0.2)
 
     assert [e.payload for e in run_trigger(trigger(0))] == [{"found": [], "misnamed": []}]
@@ -72,7 +72,7 @@ def test_the_trigger_fires_when_the_file_arrives_and_when_time_runs_out(inbox):
 
 
 def test_running_out_of_time_fails_with_what_is_missing(inbox):
-    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    sensor = ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou", timeout=timedelta(hours=72))
     with pytest.raises(AirflowFailException) as failed:
         sensor.execute_complete(context(), event={"found": [], "misnamed": []})
     assert str(failed.value).startswith("inbox has no 执法工单 file for 2023-03 after 72 hours")
@@ -138,7 +138,7 @@ def test_a_rejection_alert_names_the_rejected_file(caplog, monkeypatch):
 def test_a_misnamed_file_for_the_month_fails_the_wait_at_once(inbox):
     (inbox / "work_orders" / "执法工单_2023-03.csv").write_text("x")
     (inbox / "work_orders" / "执法工单_202304.csv").write_text("x")  # another month's, correctly named
-    sensor = ExportSensor(task_id="w", source_id="work_orders", timeout=timedelta(hours=72))
+    sensor = ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou", timeout=timedelta(hours=72))
     with pytest.raises(AirflowFailException, match="misnamed: 执法工单_2023-03.csv") as failed:
         sensor.execute(context())
     assert failed.value.files == ["执法工单_2023-03.csv"]
@@ -157,7 +157,7 @@ def test_the_alert_is_mailed_through_the_smtp_connection(monkeypatch):
 
 def test_a_manual_run_without_a_data_interval_takes_the_month_param(inbox):
     (inbox / "work_orders" / "执法工单_202303.csv").write_text("x")
-    sensor = ExportSensor(task_id="w", source_id="work_orders")
+    sensor = ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou")
     manual = {"params": {"month": "2023-03"}}
     assert sensor.execute(manual) == ["执法工单_202303.csv"]
     with pytest.raises(AirflowFailException, match="trigger it with the param month"):

@@ -72,6 +72,11 @@ def test_every_backfilled_month_of_every_source_succeeded(local_year):
     for source_id in sources():
         months = [month(start) for dag_id, start, _ in runs if dag_id == f"ingest_{source_id}"]
         assert months == [f"2023-{m:02d}" for m in range(1, MONTHS + 1)], source_id
+    # Each office's part of a month is its own mapped instance, named by the office in the UI.
+    assert set(deployment.query("SELECT task_id, map_index, rendered_map_index FROM task_instance"
+                                " WHERE run_id IN (SELECT run_id FROM dag_run WHERE run_type = 'backfill')"
+                                " AND task_id IN ('wait_for_export', 'load_month')")) == {
+        ("wait_for_export", 0, "jiaodaokou"), ("load_month", 0, "jiaodaokou")}
 
 
 def test_statistics_ran_on_the_assets_and_published_what_the_cli_computes(local_year, demo_warehouse):
@@ -103,7 +108,7 @@ def test_a_missing_export_waits_on_the_triggerer_then_fails_with_an_alert(local_
     for dag_id, run_id, start, state in runs:
         source = sources()[dag_id.removeprefix("ingest_")]
         assert state == "failed", dag_id
-        task = logs / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=wait_for_export"
+        task = logs / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=wait_for_export" / "map_index=0"
         assert list(task.glob("attempt=1.log.trigger.*.log")), f"{dag_id}: never deferred to the triggerer"
         log = (task / "attempt=1.log").read_text(encoding="utf-8")
         assert f"inbox has no {source.title} file for {month(start)} after {WAIT_HOURS:g} hours" in log

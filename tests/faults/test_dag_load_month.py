@@ -37,12 +37,16 @@ def test_load_month_fails_with_the_rejection_and_keeps_the_good_version(demo_inb
     shutil.copyfile(good, folder / good.name)
     monkeypatch.setenv("REPORTPIPE_INBOX", str(inbox))
     monkeypatch.setenv("REPORTPIPE_WAREHOUSE", str(warehouse))
+    from reportpipe.orchestration.sensors import ExportSensor
+
     dag = DagBag(dag_folder=str(DAGS / "ingest.py")).dags["ingest_work_orders"]
-    wait, load = dag.task_dict["wait_for_export"], dag.task_dict["load_month"].python_callable
+    load = dag.task_dict["load_month"].python_callable
+    # The office's instance of the wait, as the task group mapped over the offices makes it.
+    wait = ExportSensor(task_id="wait_for_export", source_id="work_orders", office_id="jiaodaokou")
     params = {"month": "2023-01"}
 
     def load_month(**context):  # as the DAG runs it: the wait's list of files goes to load_month
-        return load(wait.execute({"params": params}), **context)
+        return load("jiaodaokou", wait.execute({"params": params}), **context)
 
     load_month(data_interval_start=None, params=params)
     before = month_in_work(warehouse)

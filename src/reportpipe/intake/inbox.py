@@ -93,14 +93,19 @@ def classify(path: Path, source: Source) -> Export | Stray:
     return Export(path, source.source_id, month, version, _refusal(path))
 
 
-def office_inboxes(inbox: Path, deployment: Deployment) -> tuple[dict[str, Path | None], list[Stray]]:
-    """Each declared office's own inbox (None when it has none yet), and every top-level entry that is none.
+def office_root(root, office_id: str, deployment: Deployment):
+    """An office's inbox under an inbox root (Path or ObjectStoragePath): `<root>/<office_id>`; a deployment of
+    one office may keep today's `<root>/<source_id>/`, used when `<root>/<office_id>/` is not there."""
+    own = root / office_id
+    return root if len(deployment.offices) == 1 and not own.is_dir() else own
 
-    One office and no district may keep today's `<inbox>/<source_id>/` when `<inbox>/<office_id>/` is not there."""
+
+def office_inboxes(inbox: Path, deployment: Deployment) -> tuple[dict[str, Path | None], list[Stray]]:
+    """Each declared office's own inbox (None when it has none yet), and every top-level entry that is none."""
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox {inbox} is not a folder")
     ids = [o.id for o in deployment.offices]
-    if len(ids) == 1 and not (inbox / ids[0]).is_dir():
+    if office_root(inbox, ids[0], deployment) == inbox:
         return {ids[0]: inbox}, []
     found: dict[str, Path | None] = dict.fromkeys(ids)
     strays = []

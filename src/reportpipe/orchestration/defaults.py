@@ -32,6 +32,8 @@ DEFAULT_ARGS = {
     "max_retry_delay": timedelta(hours=2),
     "on_failure_callback": on_failure,
 }
+# How a task mapped over the offices (its argument `office`) is named in the UI: by the office.
+OFFICE_NAME = "{{ task.op_kwargs['office'] }}"
 # A task that meets a CLI refresh holding the warehouse waits this long, then fails and retries.
 WAREHOUSE_WAIT_S = 120
 

@@ -1,4 +1,4 @@
-"""Wait for a source-month's export without holding a worker slot.
+"""Wait for an office's export of a source-month without holding a worker slot.
 
 `ExportSensor` looks once; when the file is not there yet it defers to `ExportTrigger`,
 which polls the inbox from Airflow's triggerer until the file arrives or the wait runs
@@ -26,16 +26,24 @@ def _failure(message: str, files: list[str]):
 
 
 class ExportSensor(BaseSensorOperator):
-    """Succeeds with the names of the month's export files once the inbox has one."""
+    """Succeeds with the names of the month's export files once the office's inbox has one."""
 
-    def __init__(self, *, source_id: str, **kwargs):
+    # Templated: in the ingest DAG's task group mapped over the offices, the office is resolved at run time.
+    template_fields = ("office_id",)
+
+    def __init__(self, *, source_id: str, office_id: str, **kwargs):
         from reportpipe.settings import export_wait_hours
 
         kwargs.setdefault("timeout", timedelta(hours=export_wait_hours()))
         # Never poll less often than the wait allows: a short wait (tests) still ends on time.
         kwargs.setdefault("poke_interval", min(POKE_INTERVAL, kwargs["timeout"] / 4))
         super().__init__(**kwargs)
-        self.source_id = source_id
+        self.source_id, self.office_id = source_id, office_id
+
+    def _whose(self) -> str:
+        from reportpipe.offices import deployment
+
+        return "" if deployment().single else f"{self.office_id}'s "
 
     def _month(self, context):
         from reportpipe.orchestration.defaults import run_month
@@ -44,16 +52,18 @@ class ExportSensor(BaseSensorOperator):
 
     def _found(self, month) -> list[str]:
         from reportpipe.contracts import sources
-        from reportpipe.intake.inbox import month_files
+        from reportpipe.intake.inbox import month_files, office_root
+        from reportpipe.offices import deployment
         from reportpipe.orchestration.defaults import inbox_root
         from reportpipe.untrusted import printable
 
-        found, misnamed = month_files(inbox_root(), sources()[self.source_id], month)
+        root = office_root(inbox_root(), self.office_id, deployment())
+        found, misnamed = month_files(root, sources(self.office_id)[self.source_id], month)
         for stray in misnamed:
             self.log.warning("%s", stray)
         if misnamed and not found:
             names = ", ".join(printable(s.path.name) for s in misnamed)
-            raise _failure(f"inbox has no {self.source_id} file for {month:%Y-%m}, but misnamed: {names} "
+            raise _failure(f"{self._whose()}inbox has no {self.source_id} file for {month:%Y-%m}, but misnamed: {names} "
                            f"({misnamed[0].reason}): rename it", [s.path.name for s in misnamed])
         return [p.name for p in found]
 
@@ -71,7 +81,7 @@ class ExportSensor(BaseSensorOperator):
         self.log.info("No %s export for %s yet: waiting until %s", self.source_id, f"{month:%Y-%m}", deadline)
         self.defer(
             trigger=ExportTrigger(
-                inbox_url=inbox_url(), conn_id=inbox_conn_id(), source_id=self.source_id,
+                inbox_url=inbox_url(), conn_id=inbox_conn_id(), source_id=self.source_id, office_id=self.office_id,
                 month=f"{month:%Y-%m}", deadline=deadline.isoformat(), poke_interval=self.poke_interval,
             ),
             method_name="execute_complete",
@@ -83,13 +93,15 @@ class ExportSensor(BaseSensorOperator):
         if event.get("found"):
             return event["found"]
         from reportpipe.contracts import sources
+        from reportpipe.offices import deployment
         from reportpipe.settings import inbox_url
 
         source, month = sources()[self.source_id], self._month(context)
         if event.get("misnamed"):
-            raise _failure(f"inbox has no {source.title} file for {month:%Y-%m}, but misnamed: "
+            raise _failure(f"{self._whose()}inbox has no {source.title} file for {month:%Y-%m}, but misnamed: "
                            f"{', '.join(event['misnamed'])}: rename it", event["misnamed"])
-        expected = f"{self.source_id}/{source.file_prefix}_{month:%Y%m}[_vN].csv|xlsx"
+        office = "" if deployment().single else f"{self.office_id}/"
+        expected = f"{office}{self.source_id}/{source.file_prefix}_{month:%Y%m}[_vN].csv|xlsx"
         hours = self.timeout / 3600
-        raise _failure(f"inbox has no {source.title} file for {month:%Y-%m} after {hours:g} hours "
+        raise _failure(f"{self._whose()}inbox has no {source.title} file for {month:%Y-%m} after {hours:g} hours "
                        f"({inbox_url()}/{expected})", [expected])
