@@ -97,7 +97,7 @@ def ingest_dag(source: Source):
         def office_month(office: str):
             wait = ExportSensor(task_id="wait_for_export", source_id=source.source_id, office_id=office,
                                 map_index_template="{{ task.office_id }}")
-            load_month(office, wait.output)
+            load_month(office=office, files=wait.output)
 
         office_month.expand(office=offices())
 
