@@ -13,7 +13,7 @@ export AIRFLOW_HOME := $(CURDIR)/.airflow
 export REPORTPIPE_INBOX ?= $(CURDIR)/demo/inbox
 export REPORTPIPE_WAREHOUSE ?= $(CURDIR)/warehouse
 
-.PHONY: demo airflow backfill airflow-config test test-deploy bench lock clean system-packages
+.PHONY: demo demo-district airflow backfill airflow-config test test-deploy bench lock clean system-packages
 
 # The environment: Python 3.11, every package pinned with hashes in requirements.lock.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -42,17 +42,23 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed | airflow-config
 	@mkdir -p $(AIRFLOW_HOME)
 	@echo "Creating the Airflow metadata database in $(AIRFLOW_HOME)"
 	@$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
-	@# Tasks that write the warehouse take this pool: one at a time (src/reportpipe/orchestration/pool.py).
+	@# Tasks that write an office's warehouse take this pool: a slot per office (src/reportpipe/orchestration/pool.py).
 	@$(VENV)/bin/python -m reportpipe.orchestration.pool >> $(AIRFLOW_HOME)/migrate.log 2>&1
 
 demo: $(VENV)/.installed .env airflow-config $(AIRFLOW_HOME)/airflow.db
 	@set -a && source .env && set +a && \
-	$(VENV)/bin/reportpipe demo-inbox $(REPORTPIPE_INBOX) --year $(YEAR) && \
+	$(VENV)/bin/reportpipe demo-inbox $(REPORTPIPE_INBOX) --year $(YEAR) $(if $(REPORTPIPE_OFFICES),--offices $(REPORTPIPE_OFFICES)) && \
 	$(VENV)/bin/python -m reportpipe.orchestration.demo_run $(YEAR) && \
 	$(VENV)/bin/reportpipe figures --year $(YEAR) && \
-	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts) and work.duckdb (pipeline)" && \
-	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/jiaodaokou/$(YEAR)/" && \
+	echo && echo "Warehouse: $(REPORTPIPE_WAREHOUSE)/report.duckdb (analysts)" && \
+	echo "Report outputs (workbook, draft, charts): $(REPORTPIPE_WAREHOUSE)/reports/<office_id>/$(YEAR)/" && \
 	echo "Inbox: $(REPORTPIPE_INBOX)   Airflow home: $(AIRFLOW_HOME)"
+
+# A district of three offices (transforms/demo_district.yaml), each its own inbox, warehouse folder and
+# outputs, the district's figures and comparison: the same year through Airflow, beside the demo's own state.
+demo-district:
+	$(MAKE) demo AIRFLOW_HOME=$(CURDIR)/.airflow-district REPORTPIPE_OFFICES=$(CURDIR)/transforms/demo_district.yaml \
+	    REPORTPIPE_INBOX=$(CURDIR)/demo/district/inbox REPORTPIPE_WAREHOUSE=$(CURDIR)/demo/district/warehouse
 
 # Airflow on this machine: api-server (the UI), scheduler, dag-processor and triggerer with
 # the settings above, each in its own session so that Ctrl-C reaches only this shell, which
