@@ -1,7 +1,7 @@
 """A real `airflow api-server` on SQLite, for the tests of pages in the Airflow UI.
 
-`ApiServer` gets its own Airflow home, metadata database, free port and a SimpleAuthManager
-user with a known password; `stop()` ends the processes it started.
+`ApiServer` gets its own Airflow home, metadata database, free port and SimpleAuthManager
+users with known passwords (one, or several by name and role); `stop()` ends the processes it started.
 """
 
 from __future__ import annotations
@@ -24,20 +24,23 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 class ApiServer:
     """`airflow api-server` on 127.0.0.1 with a fresh SQLite metadata database and one user."""
 
-    def __init__(self, root: Path, env: dict[str, str], user: str = "operator", role: str = "viewer"):
-        self.root, self.user = root, user
-        self.password = secrets.token_urlsafe(12)
+    def __init__(self, root: Path, env: dict[str, str], user: str = "operator", role: str = "viewer",
+                 users: dict[str, str] | None = None):
+        users = users or {user: role}
+        self.root, self.user = root, next(iter(users))
+        self.passwords = {name: secrets.token_urlsafe(12) for name in users}
+        self.password = self.passwords[self.user]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "api-server.log"
         passwords = root / "passwords.json"
-        passwords.write_text(json.dumps({user: self.password}))
+        passwords.write_text(json.dumps(self.passwords))
         self.env = {
             **os.environ,
             "AIRFLOW_HOME": str(root / "airflow_home"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:{role}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{r}" for name, r in users.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
@@ -61,10 +64,11 @@ class ApiServer:
                 raise RuntimeError(f"the api-server did not come up; its log:\n{self.log.read_text()[-4000:]}")
             time.sleep(1)
 
-    def token(self) -> str:
-        """A JWT for the user, as Airflow's login page gets one."""
+    def token(self, user: str | None = None) -> str:
+        """A JWT for the user (the first one by default), as Airflow's login page gets one."""
+        user = user or self.user
         request = urllib.request.Request(
-            f"{self.url}/auth/token", json.dumps({"username": self.user, "password": self.password}).encode(),
+            f"{self.url}/auth/token", json.dumps({"username": user, "password": self.passwords[user]}).encode(),
             {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.load(answer)["access_token"]

@@ -27,6 +27,7 @@ from tests.browser import driver
 from tests.helpers import open_report, read_report, write_csv
 
 YEAR = 2023
+OFFICE = "jiaodaokou"  # the one office of the default offices file
 BROKEN_PHONE = "1796745448"  # one digit short: the validation names it, masked
 
 
@@ -48,11 +49,14 @@ def warehouse(demo_warehouse, demo_inbox, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(warehouse):
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.security import get_user
     from fastapi.testclient import TestClient
 
     from reportpipe.ui.app import app, require_login
 
     app.dependency_overrides[require_login] = lambda: None
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="operator", role="viewer")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REPORTPIPE_WAREHOUSE", str(warehouse))
         yield TestClient(app)
@@ -158,12 +162,12 @@ def test_each_request_reads_the_file_a_refresh_renamed_into_place(client, wareho
 def test_a_data_docs_link_opens_the_site_until_it_expires(client, monkeypatch):
     import reportpipe.ui.app as ui
 
-    docs = data_docs_link()
+    docs = data_docs_link(OFFICE)
     answer = client.get(f"/{docs}index.html")
     assert answer.status_code == 200 and "sandbox allow-scripts" in answer.headers["content-security-policy"]
-    expires, signature = docs.split("/")[1].split("-", 1)
-    forged = [f"data-docs/{int(expires) + 3600}-{signature}/", f"data-docs/{expires}-{signature[:-2]}AA/",
-              "data-docs/index.html/"]
+    expires, signature = docs.split("/")[2].split("-", 1)
+    forged = [f"data-docs/{OFFICE}/{int(expires) + 3600}-{signature}/",
+              f"data-docs/{OFFICE}/{expires}-{signature[:-2]}AA/", f"data-docs/{OFFICE}/index.html/"]
     for link in forged:
         answer = client.get(f"/{link}index.html")
         assert answer.status_code == 403 and "not a link to the Data Docs" in answer.text, link
@@ -176,7 +180,7 @@ def test_wrong_requests_get_a_page_that_says_why(client, tmp_path, monkeypatch):
     assert client.get("/figures/orders_zhengtung?year=2023").status_code == 404
     assert "no published value of orders_zhengtong for 2019" in client.get("/figures/orders_zhengtong?year=2019").text
     # A path out of the Data Docs folder is not served, even encoded, nor one that is not a file of the site.
-    docs = data_docs_link()
+    docs = data_docs_link(OFFICE)
     assert client.get(f"/{docs}%2E%2E/report.duckdb").status_code == 404
     assert client.get(f"/{docs}validations").status_code == 404
     monkeypatch.setenv("REPORTPIPE_WAREHOUSE", str(tmp_path))
@@ -201,8 +205,8 @@ def test_every_route_of_the_plugin_requires_an_airflow_login(server):
     paths = ["/reportpipe/", "/reportpipe/page.css", f"/reportpipe/figures/orders_zhengtong?year={YEAR}"]
     # Every route is on the router that asks for the login, but the signed Data Docs links.
     assert {r.path for r in app.routes if hasattr(r, "endpoint")} - {r.path for r in pages.routes} == \
-        {"/data-docs/{token}/{path:path}"}
-    for path in [*paths, "/reportpipe/data-docs/index.html"]:
+        {"/data-docs/{office}/{token}/{path:path}"}
+    for path in [*paths, f"/reportpipe/data-docs/{OFFICE}/index.html/"]:
         status, body = server.get(path)
         assert status in (401, 403), (path, status)
         assert "执法工单" not in body and "validations/" not in body

@@ -16,11 +16,15 @@ YEAR = 2023
 def client(demo_warehouse, tmp_path_factory):
     from fastapi.testclient import TestClient
 
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.security import get_user
+
     from reportpipe.ui.app import app, require_login
 
     warehouse = tmp_path_factory.mktemp("ui-language") / "warehouse"
     shutil.copytree(demo_warehouse, warehouse, symlinks=True)
     app.dependency_overrides[require_login] = lambda: None
+    app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(username="operator", role="viewer")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REPORTPIPE_WAREHOUSE", str(warehouse))
         yield TestClient(app)

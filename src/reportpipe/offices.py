@@ -14,6 +14,7 @@ holds every office and the district.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +46,7 @@ class Office(_Strict):
     signature: str  # 发文机关署名, above the draft's date: "<name>办事处" unless said
     producer: str  # the documents' author: "<name>法治政府建设领导小组办公室" unless said
     contact: str  # where questions go: "<producer>（司法所）" unless said
+    users: tuple[str, ...] = ()  # the Airflow users who may see this office's pages on the operator's page
 
     @model_validator(mode="before")
     @classmethod
@@ -69,6 +71,7 @@ class Office(_Strict):
 class District(_Strict):
     id: OfficeId
     name: str = Field(min_length=1)
+    users: tuple[str, ...] = ()  # the Airflow users who may see every office and the district
 
 
 class Deployment(_Strict):
@@ -101,6 +104,16 @@ class Deployment(_Strict):
         """Where an office's warehouse lives."""
         self.office(office_id)
         return Path(warehouse_dir) if self.single else Path(warehouse_dir) / OFFICES_FOLDER / office_id
+
+    def visible_to(self, user: str, is_admin: Callable[[], bool] = lambda: False) -> list[str]:
+        """The offices (and the district, by its id) a user of the operator's page may see: all for an Airflow
+        admin or a district user; else the offices that grant the user. A deployment that grants no one
+        anything shows everything to every user Airflow lets in (one office, as before there were grants)."""
+        everything = [o.id for o in self.offices] + ([self.district.id] if self.district else [])
+        granted = any(o.users for o in self.offices) or (self.district is not None and bool(self.district.users))
+        if not granted or (self.district is not None and user in self.district.users) or is_admin():
+            return everything
+        return [o.id for o in self.offices if user in o.users]
 
     @property
     def publisher_id(self) -> str:

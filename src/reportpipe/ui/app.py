@@ -5,7 +5,9 @@ not protected unless the plugin asks): Airflow's own security dependency reads t
 from the `_token` cookie or the Authorization header and asks the configured auth
 manager (simple or FAB) whether the user may see the website.
 
-It reads only the published report.duckdb, read-only, with a new connection per request
+A user sees only the offices the offices file grants them (`users:` of an office, or of the
+district for all of them; an Airflow admin sees all): another office's page, explain or Data
+Docs answer 403. It reads only an office's published report.duckdb, read-only, with a new connection per request
 closed before the answer: a refresh renames a new file into place and is never blocked,
 and the next request sees the new file (DuckDB shares one database per path within a
 process, so no connection outlives a request).
@@ -30,7 +32,7 @@ from pathlib import Path
 import duckdb
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
-from airflow.api_fastapi.core_api.security import requires_access_view
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_view
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -111,38 +113,62 @@ def warehouse() -> Path:
     return settings.warehouse_dir()
 
 
-def connect() -> duckdb.DuckDBPyConnection:
+def visible_offices(user) -> list[str]:
+    """The offices the user may see (an Airflow admin: all of them)."""
+    def is_admin() -> bool:  # who may change Airflow's configuration, under either auth manager
+        return get_auth_manager().is_authorized_configuration(method="PUT", user=user)
+
+    district = deployment().district.id if deployment().district else None
+    return [o for o in deployment().visible_to(user.get_name(), is_admin) if o != district]
+
+
+def granted_office(user, office: str | None) -> str:
+    """The office a page is about (the first one granted when none is named), if the user may see it."""
+    visible = visible_offices(user)
+    office = office or (visible[0] if visible else None)
+    if office is None or office not in visible:
+        raise HTTPException(403, f"{user.get_name()} is not granted the office {office or '(none)'}: an administrator "
+                                 "grants offices in the offices file (users:)")
+    return office
+
+
+def folder(office: str) -> Path:
+    return deployment().folder(warehouse(), office)
+
+
+def connect(office: str) -> duckdb.DuckDBPyConnection:
     try:
-        return open_published(warehouse())
+        return open_published(folder(office))
     except FileNotFoundError as e:
         raise HTTPException(404, str(e)) from None
 
 
-def data_docs() -> Path:
+def data_docs(office: str) -> Path:
     from reportpipe.validation.data_docs import data_docs_dir
 
-    return data_docs_dir(warehouse())
+    return data_docs_dir(folder(office))
 
 
-def _signature(expires: int) -> str:
+def _signature(office: str, expires: int) -> str:
     from airflow.configuration import conf
 
     secret = conf.get("api", "secret_key", fallback="")
     if not secret:
         raise HTTPException(500, "the api-server has no [api] secret_key: Data Docs links cannot be signed")
-    mac = hmac.new(secret.encode(), f"reportpipe data docs until {expires}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac[:18]).decode()
+    mac = hmac.new(secret.encode(), f"reportpipe data docs of {office} until {expires}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
 
 
-def data_docs_link() -> str:
-    """The Data Docs site's path prefix for the next DATA_DOCS_LINK_HOURS, relative to the page."""
+def data_docs_link(office: str) -> str:
+    """An office's Data Docs site's path prefix for the next DATA_DOCS_LINK_HOURS, relative to the page: it opens
+    that office's site alone."""
     expires = int(time.time()) + DATA_DOCS_LINK_HOURS * 3600
-    return f"data-docs/{expires}-{_signature(expires)}/"
+    return f"data-docs/{office}/{expires}-{_signature(office, expires)}/"
 
 
-def _check_link(token: str) -> None:
+def _check_link(office: str, token: str) -> None:
     expires, _, signature = token.partition("-")
-    if not expires.isdigit() or not hmac.compare_digest(signature, _signature(int(expires))):
+    if not expires.isdigit() or not hmac.compare_digest(signature, _signature(office, int(expires))):
         raise HTTPException(403, "not a link to the Data Docs: open them from the Report page")
     if int(expires) < time.time():
         raise HTTPException(403, "this link to the Data Docs has expired: open them again from the Report page")
@@ -159,15 +185,16 @@ def language_script():
 
 
 @pages.get("/", response_class=HTMLResponse)
-def status_page(request: Request, year: int | None = None):
-    """The source × month grid of a year, its rejected files, its figures, links to validations and explains."""
-    with connect() as con:
+def status_page(request: Request, user: GetUserDep, year: int | None = None, office: str | None = None):
+    """An office's source × month grid of a year, its rejected files, its figures, links to validations and explains."""
+    office = granted_office(user, office)
+    with connect(office) as con:
         years = published_years(con)
         year = year or (years[-1] if years else None)
         grid = year_status(con, year).grid if year else {}
         waiting = awaited(con)
     try:
-        pub = published(year, warehouse(), deployment().office()) if year else None
+        pub = published(year, folder(office), deployment().office(office)) if year else None
     except LookupError:  # the year's deliveries were all rejected: no figures yet
         pub = None
     return page(request, "status.html", {
@@ -177,34 +204,37 @@ def status_page(request: Request, year: int | None = None):
         "cells": [c for cells in grid.values() for c in cells],
         "sources": sources(),
         "pub": pub,
-        "pages": validation_pages(data_docs()),
-        "docs": data_docs_link(),
-        "has_data_docs": (data_docs() / "index.html").exists(),
+        "pages": validation_pages(data_docs(office)),
+        "docs": data_docs_link(office),
+        "has_data_docs": (data_docs(office) / "index.html").exists(),
+        "office": deployment().office(office),
+        "offices": [deployment().office(o) for o in visible_offices(user)],
         "awaited": waiting,
     })
 
 
 @pages.get("/figures/{figure_id}", response_class=HTMLResponse)
-def explain_page(request: Request, figure_id: str, year: int):
-    """`reportpipe explain`: how a figure is computed, from which files, recomputed now."""
+def explain_page(request: Request, user: GetUserDep, figure_id: str, year: int, office: str | None = None):
+    """`reportpipe explain`: how an office's figure is computed, from which files, recomputed now."""
     from reportpipe.statistics.explain import explain
 
+    office = granted_office(user, office)
     figure = next((f for f in figures() if f.figure_id == figure_id), None)
     if figure is None:
         raise HTTPException(404, f"no figure {figure_id!r}")
-    with connect() as con:
+    with connect(office) as con:
         try:
             explanation = explain(con, figure, year)
         except LookupError as e:
             raise HTTPException(404, str(e)) from None
-    return page(request, "explain.html", {"e": explanation, "year": year})
+    return page(request, "explain.html", {"e": explanation, "year": year, "office": deployment().office(office)})
 
 
-@app.get("/data-docs/{token}/{path:path}")
-def data_docs_file(token: str, path: str):
-    """A file of the Great Expectations Data Docs site, through a link the logged-in page signed."""
-    _check_link(token)
-    root = data_docs().resolve()
+@app.get("/data-docs/{office}/{token}/{path:path}")
+def data_docs_file(office: str, token: str, path: str):
+    """A file of an office's Great Expectations Data Docs site, through a link the logged-in page signed for it."""
+    _check_link(office, token)
+    root = data_docs(office).resolve()
     file = (root / (path or "index.html")).resolve()
     if not file.is_relative_to(root) or not file.is_file():
         raise HTTPException(404, f"no Data Docs file {path!r}")
