@@ -14,10 +14,9 @@ YEAR = 2023
 
 @pytest.fixture(scope="module")
 def client(demo_warehouse, tmp_path_factory):
-    from fastapi.testclient import TestClient
-
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
 
     from reportpipe.ui.app import app, require_login
 
