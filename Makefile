@@ -108,10 +108,12 @@ test: $(VENV)/.installed system-packages
 test-deploy: $(VENV)/.installed system-packages
 	REPORTPIPE_TEST_DEPLOY=1 $(VENV)/bin/python -m pytest tests/deployment/test_compose_up.py
 
-# City-scale timings and peak memory beside their goals (benchmarks/intake.py; BENCHMARKS.md).
+# City-scale timings and peak memory beside their goals (benchmarks/intake.py), then a district of 17
+# offices (benchmarks/district.py); BENCHMARKS.md.
 # Generated months go to benchmarks/.data and are deleted after; BENCH_ARGS=--quick for smaller sizes.
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/intake.py $(BENCH_ARGS)
+	$(VENV)/bin/python benchmarks/district.py $(BENCH_ARGS)
 
 # Re-resolve requirements.in into requirements.lock (after changing a dependency).
 lock: $(VENV)/.installed

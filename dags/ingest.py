@@ -11,14 +11,14 @@ the files the wait found with the Great Expectations suite of the source
 identical bytes change nothing; a rejected file fails the run without retries and
 names file, row, column and rule, while the month keeps its earlier good version.
 
-Each office's wait and load are a task group mapped over the offices (`offices`, named
-by the office in the UI): a late office waits alone, the others load, each is retried and
-re-run on its own. `load_month` writes its office's warehouse (its own lock): it takes
-the pool `reportpipe_warehouse` (a slot per office) and, under Celery, the queue
-`warehouse`. On success it updates the Asset `stg_<source_id>`, which schedules
-`statistics`. Re-run one month with the param `month` (YYYY-MM), one office's part of
-it with `office`: re-runs are idempotent and run at once, beside a run still waiting
-for its export. The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL
+Each office's wait and load are a task group mapped over the offices (named by the office
+in the UI): a late office waits alone, the others load, each is retried and re-run on its
+own. `load_month` writes its office's warehouse (its own lock): it takes the pool
+`reportpipe_warehouse` (a slot per office) and, under Celery, the queue `warehouse`. On
+success it updates the Asset `stg_<source_id>`, which schedules `statistics`. Re-run one
+month with the param `month` (YYYY-MM), one office's part of it with `office` (the other
+offices' parts are skipped): re-runs are idempotent and run at once, beside a run still
+waiting for its export. The inbox is `REPORTPIPE_INBOX`, a folder or an ObjectStoragePath URL
 (SFTP, S3) with credentials in the connection `REPORTPIPE_INBOX_CONN_ID`. Failures alert
 through `reportpipe.orchestration.alerts` (log line, or e-mail). Generated from the sources in
 `transforms/`: a new source is a new folder there, not new code here.
@@ -62,11 +62,6 @@ def ingest_dag(source: Source):
         },
     )
     def ingest():
-        @task
-        def offices(params=None) -> list[str]:
-            """The offices whose part of the month this run does: every declared one, or the one named."""
-            return [params["office"]] if params.get("office") else OFFICES
-
         @task(outlets=[source_asset(source.source_id)], map_index_template=OFFICE_NAME, **WAREHOUSE_TASK)
         def load_month(office: str, files: list[str], data_interval_start=None, params=None) -> list[str]:
             """Read, validate and load an office's files of the month; fail without retries when one is rejected."""
@@ -99,7 +94,7 @@ def ingest_dag(source: Source):
                                 map_index_template="{{ task.office_id }}")
             load_month(office=office, files=wait.output)
 
-        office_month.expand(office=offices())
+        office_month.expand(office=OFFICES)
 
     return ingest()
 

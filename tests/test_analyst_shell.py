@@ -62,11 +62,11 @@ class Tty(io.StringIO):
 
 @pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "log file"])
 def test_long_work_shows_its_steps_on_a_terminal_only(terminal, tmp_path, monkeypatch):
-    from reportpipe import pipeline
+    from reportpipe import loading
 
     write_work_orders(tmp_path / "inbox", 1, HISTORY_WORK_ORDERS[1])
     name = "执法工单_202401.csv"
-    monkeypatch.setattr(pipeline, "BIG_FILE_ROWS", sum(HISTORY_WORK_ORDERS[1]))  # this file counts as a big one
+    monkeypatch.setattr(loading, "BIG_FILE_ROWS", sum(HISTORY_WORK_ORDERS[1]))  # this file counts as a big one
     # main() itself, not cli(): stderr must be a terminal here, which cli()'s captured output is not.
     err = Tty() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)

@@ -71,7 +71,7 @@ def test_one_monthly_ingest_per_source_emitting_its_asset(dagbag):
     assert ingest == {f"ingest_{s}" for s in sources()}
     for source_id in sources():
         dag = dagbag.dags[f"ingest_{source_id}"]
-        assert set(dag.task_dict) == {"offices", "wait_for_export", "load_month"}
+        assert set(dag.task_dict) == {"wait_for_export", "load_month"}
         wait = dag.task_dict["wait_for_export"]
         assert wait.downstream_task_ids == {"load_month"}
         assert (type(wait).__name__, wait.source_id) == ("ExportSensor", source_id)

@@ -162,3 +162,17 @@ def test_a_manual_run_without_a_data_interval_takes_the_month_param(inbox):
     assert sensor.execute(manual) == ["执法工单_202303.csv"]
     with pytest.raises(AirflowFailException, match="trigger it with the param month"):
         sensor.execute({"params": {"month": None}})
+
+
+def test_a_run_of_one_offices_part_skips_the_others(inbox):
+    """The param `office`: the other offices' waits (and so their loads) are skipped, not run."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    (inbox / "work_orders" / "执法工单_202303.csv").write_bytes(b"")
+    asked = context("2023-03")
+    asked["params"]["office"] = "andingmen"
+    with pytest.raises(AirflowSkipException, match="andingmen's part of the month alone"):
+        ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou").execute(asked)
+    asked["params"]["office"] = "jiaodaokou"
+    assert ExportSensor(task_id="w", source_id="work_orders", office_id="jiaodaokou").execute(asked) == [
+        "执法工单_202303.csv"]

@@ -71,6 +71,11 @@ class ExportSensor(BaseSensorOperator):
         return self._found(self._month(context))
 
     def execute(self, context) -> list[str]:
+        named = context["params"].get("office")
+        if named and named != self.office_id:  # a run of one office's part: the others' are skipped
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"this run is {named}'s part of the month alone")
         month = self._month(context)
         if found := self._found(month):
             return found
