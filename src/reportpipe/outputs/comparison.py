@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from reportpipe.outputs.numbers import (
     table_number,
 )
 from reportpipe.outputs.published import publication_time
+from reportpipe.outputs.reports import REPORTS, written_whole
 from reportpipe.outputs.spreadsheet import Cover, Settings, Table, write
 from reportpipe.outputs.workbook import ID_WIDTH, section_heading
 from reportpipe.warehouse.publication import open_published
@@ -165,17 +165,11 @@ def publish_comparison(warehouse_dir: Path, wait_s: float = 3600,
     with locked(Path(warehouse_dir), wait_s, on_wait):  # the district's own lock: one writer of its outputs
         for year in years:
             c = compared(year, Path(warehouse_dir))
-            target = Path(warehouse_dir) / "reports" / c.district_id / str(year)
-            building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
-            for leftover in (building, old):  # of a run that was killed
-                shutil.rmtree(leftover, ignore_errors=True)
-            building.mkdir(parents=True)
-            comparison_workbook(c, building / f"district_{year}_comparison.xlsx")
-            for f in headline_figures(c):
-                comparison_chart(c, f, building / f"district_{year}_{f.figure_id}.png")
-            if target.exists():
-                target.rename(old)
-            building.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-            written.append(target)
+
+            def write(building: Path, c: Compared = c) -> None:
+                comparison_workbook(c, building / f"district_{c.year}_comparison.xlsx")
+                for f in headline_figures(c):
+                    comparison_chart(c, f, building / f"district_{c.year}_{f.figure_id}.png")
+
+            written.append(written_whole(Path(warehouse_dir) / REPORTS / c.district_id / str(year), write))
     return written

@@ -77,16 +77,25 @@ def _publish_reports(warehouse_dir: Path, folder: Path, office: Office) -> list[
         if marker.is_file() and marker.read_text(encoding="utf-8") == written_from:
             written.append(target)
             continue
-        building, old = target.with_name(f".{year}.building"), target.with_name(f".{year}.old")
-        for leftover in (building, old):  # of a run that was killed
-            shutil.rmtree(leftover, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_report(year, building, folder, office)
-        (building / WRITTEN_FROM).write_text(written_from, encoding="utf-8")
-        # Nobody ever finds a half-written folder: the old one moves aside, the new one takes its name.
-        if target.exists():
-            target.rename(old)
-        building.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-        written.append(target)
+
+        def write(building: Path, year: int = year) -> None:
+            write_report(year, building, folder, office)
+            (building / WRITTEN_FROM).write_text(written_from, encoding="utf-8")
+
+        written.append(written_whole(target, write))
     return written
+
+
+def written_whole(target: Path, write: Callable[[Path], None]) -> Path:
+    """A folder written beside `target` (`write` fills it), then swapped in: nobody ever finds a half-written
+    folder; the old one moves aside and goes, the new one takes its name."""
+    building, old = target.with_name(f".{target.name}.building"), target.with_name(f".{target.name}.old")
+    for leftover in (building, old):  # of a run that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    building.mkdir(parents=True)
+    write(building)
+    if target.exists():
+        target.rename(old)
+    building.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    return target
