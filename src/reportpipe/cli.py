@@ -54,8 +54,7 @@ def _figures_table(warehouse_dir: Path, year: int | None, office_id: str) -> str
 def _office(warehouse_dir: Path, office_id: str | None) -> tuple[str, Path]:
     """The office a command is about, and the folder of its warehouse."""
     if office_id is None and not deployment().single:
-        raise LookupError("name the office with --office: the offices are "
-                          + ", ".join(o.id for o in deployment().offices))
+        raise LookupError(f"name the office with --office (one of {', '.join(o.id for o in deployment().offices)})")
     office = deployment().office(office_id)
     return office.id, deployment().folder(warehouse_dir, office.id)
 
@@ -71,7 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for index in report.data_docs:
         print(f"Validation results (Data Docs): {index}")
     for office in deployment().offices:
-        _print_flags(deployment().folder(args.warehouse, office.id))
+        _print_flags(args.warehouse, office.id)
     for failure in report.failed:
         print(f"reportpipe: {failure}", file=sys.stderr)
     if report.failed:
@@ -84,15 +83,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_flags(warehouse_dir: Path) -> None:
-    """Months that loaded but that their history flagged: their figures stay provisional until accepted."""
+def _print_flags(warehouse_dir: Path, office_id: str) -> None:
+    """An office's months that loaded but that their history flagged: their figures stay provisional until accepted."""
     from reportpipe.statistics.history import open_flags
 
-    flags = sorted(open_flags(warehouse_dir))
+    office = "" if deployment().single else f" --office {office_id}"
+    flags = sorted(open_flags(deployment().folder(warehouse_dir, office_id)))
     if flags:
         print(f"\n{len(flags)} month(s) out of line with their history (figures provisional):", file=sys.stderr)
     for source_id, month, _, reasons in flags:
-        print(f"  {reasons} (check with the sending office, then: reportpipe accept {source_id} {month:%Y-%m} "
+        print(f"  {reasons} (check with the sending office, then: reportpipe accept {source_id} {month:%Y-%m}{office} "
               f'--note "…")', file=sys.stderr)
 
 
