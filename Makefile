@@ -100,8 +100,9 @@ system-packages:
 	  fi; \
 	fi
 
+# A test file per worker, one worker per core: files keep their module fixtures to themselves.
 test: $(VENV)/.installed system-packages
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto --dist loadfile
 
 # The deployment run for real (tests/deployment/test_compose_up.py, as root): docker-compose.yml
 # on this machine's Docker, on stand-in images built here. `make test` runs it only with CI=true.

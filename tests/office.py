@@ -86,8 +86,13 @@ def font_sizes(pdf: Path) -> list[list[float]]:
     objects = {int(m[1]): m[2] for m in re.finditer(rb"(\d+) 0 obj(.*?)endobj", data, re.S)}
 
     def content(number: int) -> bytes:
-        stream = re.search(rb"stream\r?\n(.*?)\r?\nendstream", objects[number], re.S)
-        return zlib.decompress(stream[1]) if stream else b""
+        # The stream's bytes are as long as its /Length says (direct or a reference to an object): a
+        # compressed stream may itself end in a byte that looks like the line break before `endstream`.
+        stream = re.search(rb"/Length (\d+)( 0 R)?.*?stream\r?\n", objects[number], re.S)
+        if not stream:
+            return b""
+        length = int(objects[int(stream[1])].strip()) if stream[2] else int(stream[1])
+        return zlib.decompress(objects[number][stream.end():stream.end() + length])
 
     pages = []
     for number in sorted(objects):
