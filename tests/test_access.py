@@ -2,7 +2,8 @@
 
 Two offices of a district, each with a month of lawsuits and its own Data Docs; alice is granted
 交道口, bob 安定门, carol the district. A real api-server and headless Chromium: alice logs in through
-Airflow's login page and reads her office; 安定门's grid, explain and Data Docs answer her 403.
+Airflow's login page and reads her office; 安定门's grid, explain and Data Docs answer her 403, and so do
+the district's comparison and its files; carol reads the comparison with its charts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from lxml import html
 
 from tests.api_server import ApiServer
 from tests.browser import driver
-from tests.helpers import LITIGATION_HEADER, MARCH_LAWSUITS, TEST_PII_KEY, cli, write_csv
+from tests.helpers import LITIGATION_HEADER, MARCH_LAWSUITS, TEST_PII_KEY, cli, read_report, write_csv
 
 OFFICES = {
     "district": {"id": "dongcheng", "name": "东城区", "users": ["carol"]},
@@ -36,10 +37,14 @@ def server(tmp_path_factory):
         mp.setenv("REPORTPIPE_PII_KEY", TEST_PII_KEY)
         mp.setenv("REPORTPIPE_OFFICES", str(offices))
         assert cli("run", "--inbox", root / "inbox", "--warehouse", root / "warehouse").code == 0
+        from reportpipe.outputs.comparison import publish_comparison  # as the statistics DAG's last task
+
+        assert publish_comparison(root / "warehouse")
     (root / "api").mkdir()
     api = ApiServer(root / "api", {"REPORTPIPE_WAREHOUSE": str(root / "warehouse"), "REPORTPIPE_OFFICES": str(offices)},
                     users={"alice": "viewer", "bob": "viewer", "carol": "viewer", "admin": "admin"})
     api.start()
+    api.warehouse = root / "warehouse"
     yield api
     api.stop()
 
@@ -89,3 +94,52 @@ def test_in_a_browser_alice_reads_her_office_and_is_refused_the_other(server):
     assert own == "v1"
     assert "alice is not granted the office andingmen" in refused and "v1" not in refused
     assert "not a link to the Data Docs" in refused_docs
+
+
+def test_the_district_compares_its_offices_for_its_users_alone(server):
+    alice, bob, carol, admin = (server.token(u) for u in ("alice", "bob", "carol", "admin"))
+    page = "/reportpipe/district?year=2023"
+    for office_user in (alice, bob):
+        status, body = server.get(page, office_user)
+        assert status == 403 and "is not granted the district dongcheng" in body
+        assert server.get("/reportpipe/district/2023/district_2023_comparison.xlsx", office_user)[0] == 403
+        assert links(server.get("/reportpipe/", office_user)[1], "//a[@id='district']") == []
+    figures = {office: dict(read_report(server.warehouse, "SELECT figure_id, value FROM report_figures"
+                                        " WHERE year = 2023 AND office_id = ?", [office]))
+               for office in ("dongcheng", "jiaodaokou", "andingmen")}
+    for district_user in (carol, admin):
+        status, body = server.get(page, district_user)
+        assert status == 200
+        row = html.fromstring(body).xpath(f"//table[@id='comparison']//tr[@data-figure='{FIGURE}']")[0]
+        values = {td.get("data-office"): td.xpath("string(.//span[@class='value'])") for td in row.xpath("td[@data-office]")}
+        assert values == {o: f"{v[FIGURE]:g}件" for o, v in figures.items()}
+        shares = [s.strip() for s in row.xpath(".//span[contains(@class, 'share')]/text()")]
+        assert shares == [f"{100 * figures[o][FIGURE] / figures['dongcheng'][FIGURE]:.1f}% of it"
+                          for o in ("jiaodaokou", "andingmen")]
+        assert links(server.get("/reportpipe/", district_user)[1], "//a[@id='district']/@href") == ["district"]
+        [workbook] = links(body, "//a[@id='workbook']/@href")
+        download = server.headers(f"/reportpipe/{workbook}", district_user)
+        assert download["content-disposition"].startswith("attachment")
+        assert links(body, "//figure/img/@src"), "no chart of the headline figures"
+    # Nothing outside the year's comparison folder is served through it.
+    assert server.get("/reportpipe/district/2023/..%2F..%2Fjiaodaokou%2F2023%2Freport_2023_figures.xlsx", carol)[0] == 404
+
+
+def test_in_a_browser_carol_reads_the_district_with_its_charts(server):
+    from selenium.webdriver.common.by import By
+
+    with driver() as browser:
+        browser.get(server.url + "/")
+        browser.find_element(By.NAME, "username").send_keys("carol")
+        browser.find_element(By.NAME, "password").send_keys(server.passwords["carol"])
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        browser.find_element(By.XPATH, "//a[normalize-space()='Report']")
+        browser.get(server.url + "/reportpipe/?office=andingmen&year=2023")
+        browser.find_element(By.ID, "district").click()
+        cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-figure='{FIGURE}'] td[data-office='dongcheng'] .value").text
+        drawn = browser.execute_script(
+            "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0)")
+    district = read_report(server.warehouse, "SELECT value FROM report_figures WHERE year = 2023 AND office_id ="
+                           " 'dongcheng' AND figure_id = ?", [FIGURE])[0][0]
+    assert cell == f"{district:g}件"
+    assert drawn and all(drawn), drawn

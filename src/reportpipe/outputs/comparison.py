@@ -69,19 +69,25 @@ def compared(year: int, warehouse_dir: Path) -> Compared:
     return Compared(year, names, tuple(figures.values()), published_at)
 
 
+def share(c: Compared, f: Row, office_id: str) -> float | str:
+    """An office's share of the district's value, in per cent to one decimal; a marker where there is none."""
+    total = f.values.get(c.district_id, (None, ""))[0]
+    value = f.values.get(office_id, (None, ""))[0]
+    if f.unit == RATE_UNIT:  # rates do not add up
+        return NOT_APPLICABLE
+    if value is None or not total:  # no figure, or nothing in the district to be a share of
+        return NOT_AVAILABLE
+    return round(100 * value / total, 1)
+
+
 def _section_table(c: Compared, section: str, number: int) -> Table:
     rows = []
     for f in (f for f in c.figures if f.section == section):
-        total = f.values.get(c.district_id, (None, ""))[0]
         for office_id, name in c.names.items():
             value, markers = f.values.get(office_id, (None, ""))
-            if f.unit == RATE_UNIT:
-                share = NOT_APPLICABLE
-            elif value is None or not total:  # no figure, or nothing in the district to be a share of
-                share = NOT_AVAILABLE
-            else:
-                share = table_number(round(100 * value / total, 1), RATE_UNIT)
-            rows.append([f.label, name, table_number(value, f.unit), f.unit, share, markers, f.figure_id])
+            part = share(c, f, office_id)
+            rows.append([f.label, name, table_number(value, f.unit), f.unit,
+                         part if isinstance(part, str) else table_number(part, RATE_UNIT), markers, f.figure_id])
     heading = re.sub(r"^（[^）]*）", "", section_heading(section))
     return Table(
         section, f"表{number}　{c.year}年 {section}{heading}：各街道比较",

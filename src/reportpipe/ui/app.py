@@ -40,7 +40,7 @@ from fastapi.templating import Jinja2Templates
 from reportpipe import settings
 from reportpipe.contracts import figures, sources
 from reportpipe.offices import deployment
-from reportpipe.outputs.numbers import PROVISIONAL, REVISED, figure_text, local_time
+from reportpipe.outputs.numbers import NOT_AVAILABLE, PROVISIONAL, REVISED, figure_text, local_time
 from reportpipe.outputs.published import published
 from reportpipe.statistics.status import LEGEND, awaited, published_years, year_status
 from reportpipe.ui import words
@@ -49,7 +49,7 @@ from reportpipe.warehouse.publication import open_published
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.globals.update(figure_text=figure_text, local_time=local_time, LEGEND=LEGEND,
-                             PROVISIONAL=PROVISIONAL, REVISED=REVISED)
+                             PROVISIONAL=PROVISIONAL, REVISED=REVISED, NOT_AVAILABLE=NOT_AVAILABLE)
 
 # Whoever may see Airflow's UI may see this page (a Viewer, under either auth manager).
 require_login = requires_access_view(AccessView.WEBSITE)
@@ -113,13 +113,20 @@ def warehouse() -> Path:
     return settings.warehouse_dir()
 
 
+def _is_admin(user) -> bool:
+    """Whether the user may change Airflow's configuration, under either auth manager: an admin sees every office."""
+    return get_auth_manager().is_authorized_configuration(method="PUT", user=user)
+
+
 def visible_offices(user) -> list[str]:
     """The offices the user may see (an Airflow admin: all of them)."""
-    def is_admin() -> bool:  # who may change Airflow's configuration, under either auth manager
-        return get_auth_manager().is_authorized_configuration(method="PUT", user=user)
-
     district = deployment().district.id if deployment().district else None
-    return [o for o in deployment().visible_to(user.get_name(), is_admin) if o != district]
+    return [o for o in deployment().visible_to(user.get_name(), lambda: _is_admin(user)) if o != district]
+
+
+def sees_district(user) -> bool:
+    district = deployment().district
+    return district is not None and district.id in deployment().visible_to(user.get_name(), lambda: _is_admin(user))
 
 
 def granted_office(user, office: str | None) -> str:
@@ -130,6 +137,17 @@ def granted_office(user, office: str | None) -> str:
         raise HTTPException(403, f"{user.get_name()} is not granted the office {office or '(none)'}: an administrator "
                                  "grants offices in the offices file (users:)")
     return office
+
+
+def granted_district(user):
+    """The district, if the deployment has one and the user may see it (its users, or an Airflow admin)."""
+    district = deployment().district
+    if district is None:
+        raise HTTPException(404, "this deployment serves no district (the offices file declares none)")
+    if district.id not in deployment().visible_to(user.get_name(), lambda: _is_admin(user)):
+        raise HTTPException(403, f"{user.get_name()} is not granted the district {district.id}: an administrator "
+                                 "grants it in the offices file (district: users:)")
+    return district
 
 
 def folder(office: str) -> Path:
@@ -209,8 +227,49 @@ def status_page(request: Request, user: GetUserDep, year: int | None = None, off
         "has_data_docs": (data_docs(office) / "index.html").exists(),
         "office": deployment().office(office),
         "offices": [deployment().office(o) for o in visible_offices(user)],
+        "district": deployment().district if sees_district(user) else None,
         "awaited": waiting,
     })
+
+
+@pages.get("/district", response_class=HTMLResponse)
+def district_page(request: Request, user: GetUserDep, year: int | None = None):
+    """The district's figures beside each office's, with each office's share: what the comparison workbook holds."""
+    from reportpipe.outputs.comparison import compared, headline_figures, share
+
+    district = granted_district(user)
+    with open_published(warehouse()) as con:
+        years = [y for y, in con.execute("SELECT DISTINCT year FROM report_figures WHERE office_id = ? ORDER BY 1",
+                                         [district.id]).fetchall()]
+    year = year or (years[-1] if years else None)
+    if year is not None and year not in years:
+        raise HTTPException(404, f"{district.name} has no figures of {year}")
+    c = compared(year, warehouse()) if year else None
+    files = _district_files(district.id, year) if year else {}
+    return page(request, "district.html", {
+        "district": district, "year": year, "years": years, "c": c, "share": share,
+        "charts": [f for f in headline_figures(c) if f"district_{year}_{f.figure_id}.png" in files] if c else [],
+        "workbook": f"district_{year}_comparison.xlsx" if f"district_{year}_comparison.xlsx" in files else None,
+    })
+
+
+def _district_files(district_id: str, year: int) -> dict[str, Path]:
+    """The comparison's files of a year, by name, as the statistics DAG wrote them."""
+    from reportpipe.outputs.reports import REPORTS
+
+    written = warehouse() / REPORTS / district_id / str(year)
+    return {f.name: f for f in written.glob(f"district_{year}_*") if f.suffix in (".xlsx", ".png")}
+
+
+@pages.get("/district/{year}/{name}")
+def district_file(user: GetUserDep, year: int, name: str):
+    """The comparison workbook (a download) or one of its charts."""
+    district = granted_district(user)
+    file = _district_files(district.id, year).get(name)
+    if file is None:
+        raise HTTPException(404, f"no comparison file {name!r} of {year}")
+    return FileResponse(file, filename=name if file.suffix == ".xlsx" else None,
+                        content_disposition_type="attachment" if file.suffix == ".xlsx" else "inline")
 
 
 @pages.get("/figures/{figure_id}", response_class=HTMLResponse)

@@ -54,6 +54,18 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (简体中文, English)
     "back": ("← {year}年报告数据状态", "← report status {year}"),
     "caliber": ("口径", "What it counts"),
     "computation": ("计算方法（与 {command} 相同）", "How it is computed (the same as {command})"),
+    "district_title": ("{district}各街道比较", "{district}: its offices side by side"),
+    "to_offices": ("← 各街道报告数据状态", "← each office's report status"),
+    "district_link": ("{district}各街道比较", "{district}: offices compared"),
+    "district_intro": ("发布于 {at}（北京时间）。全区数值按全区各街道的全部记录以各指标自身的口径计算：计数与合计为各街道之和，"
+                       "比率由分子、分母之和重新计算。各街道数值下为其占全区的百分比（比率不计算）。"
+                       "{p} 暂定数：该街道（或全区中某街道）尚有月份未载入或未确认。",
+                       "Published {at} (Beijing time). The district's figures are computed over every office's rows, "
+                       "each by its own definition: counts and sums add up, rates come from the summed numerators "
+                       "and denominators. Under each office's value, its share of the district's (none for rates). "
+                       "{p} provisional: a month of the office (or of an office of the district) is missing or in doubt."),
+    "share": ("占 {share}%", "{share}% of it"),
+    "comparison_workbook": ("比较工作簿（xlsx）", "comparison workbook (xlsx)"),
     "problem": ("出错了", "Something went wrong"),
     "login": ("请先登录 Airflow，再打开本页。", "Log in to Airflow, then open this page again."),
     "login_link": ("登录 Airflow", "Log in to Airflow"),
