@@ -5,7 +5,8 @@ monthly refresh when one office's month arrives, and the DAG files parsed with N
    communities); one `reportpipe run` process loads every office and publishes each office's and the
    district's report.duckdb, timed from start to exit under /usr/bin/time -v (peak RSS).
 2. One office's June is delivered again (`_v9`, a row fewer): its ingest, its refresh and the district's
-   publication, as the DAGs do them (`ingest_month`, `refresh_office`, `publish_all`), each timed.
+   publication, as the DAGs do them (`ingest_month`, `refresh_office`, `publish_all`), each timed, after
+   the imports a deployment's task process starts with (`mp_forkserver_preload`, README: Executors).
 3. benchmarks/parse_dags.py with the N offices declared.
 
     .venv/bin/python benchmarks/district.py [--offices 17] [--keep]
@@ -53,8 +54,15 @@ def timed(command: list[str], env: dict) -> tuple[float, float, str]:
 
 
 def refresh_one_office(inbox: Path, warehouse: Path, office: str) -> dict[str, float]:
-    """June of one office's work orders delivered again, a row fewer: each step as the DAGs run it."""
+    """June of one office's work orders delivered again, a row fewer: each step as the DAGs run it, in a
+    process that has imported what the deployments' task processes fork with (Great Expectations)."""
+    import importlib
+
+    from reportpipe.orchestration.airflow_config import project_settings
     from reportpipe.pipeline import ingest_month, publish_all, refresh_office
+
+    for module in project_settings()["core"]["mp_forkserver_preload"].split(","):
+        importlib.import_module(module)
 
     june = inbox / office / "work_orders" / "执法工单_202306.csv"
     with june.open(encoding="utf-8", newline="") as f:

@@ -36,9 +36,11 @@ REPORT_TABLES = ("report_figures", "report_figures_monthly", "report_figures_by_
 NOT_UNIONED = (MONTHS_TABLE, "publication")  # a file's own: the district writes its own
 
 
-def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[str]:
-    return [c for c, in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
-                                    " ORDER BY column_index", [database, table]).fetchall()]
+def _stg_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], frozenset[str]]:
+    """{(database, table): its columns} of every attached stg_ table, in one look at the catalogue."""
+    return {(db, table): frozenset(columns) for db, table, columns in con.execute(
+        "SELECT database_name, table_name, list(column_name) FROM duckdb_columns()"
+        " WHERE starts_with(table_name, 'stg_') GROUP BY ALL").fetchall()}
 
 
 def _in_months(months: list[str]) -> str:
@@ -90,8 +92,8 @@ def _attach_offices(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> dict
 
 
 def _row_level(con: duckdb.DuckDBPyConnection, offices: dict[str, str],
-               held: dict[tuple[str, str], dict[str, str]]) -> list[tuple]:
-    """Bring each stg_ table of `publishing` to the offices' months; the district's published_months rows."""
+               held: dict[tuple[str, str], dict[str, str]]) -> None:
+    """Bring each stg_ table of `publishing` to the offices' months, and its published_months to theirs."""
     months: dict[str, dict[str, dict[str, tuple[int, str]]]] = {}  # table → office → month → (rows, fingerprint)
     for office_id, db in offices.items():
         for table, in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?"
@@ -101,9 +103,10 @@ def _row_level(con: duckdb.DuckDBPyConnection, offices: dict[str, str],
                 f"SELECT table_name, strftime(month, '%Y-%m'), rows, fingerprint FROM {db}.{MONTHS_TABLE}"
                 " WHERE starts_with(table_name, 'stg_')").fetchall():
             months.setdefault(table, {}).setdefault(office_id, {})[month] = (rows, fingerprint)
+    columns = _stg_columns(con)
     for table, by_office in sorted(months.items()):
-        shapes = {frozenset(_columns(con, offices[o], table)) for o in by_office}
-        if len(shapes) > 1 or shapes != {frozenset(_columns(con, "publishing", table))}:
+        shapes = {columns.get((offices[o], table)) for o in by_office}
+        if len(shapes) > 1 or shapes != {columns.get(("publishing", table))}:
             # New, or its columns changed: published again from every office.
             con.execute(f"DROP TABLE IF EXISTS publishing.{table}")
             con.execute(f"CREATE TABLE publishing.{table} AS SELECT * FROM {offices[next(iter(by_office))]}.{table} LIMIT 0")
@@ -120,8 +123,9 @@ def _row_level(con: duckdb.DuckDBPyConnection, offices: dict[str, str],
     for (office_id, table), was in held.items():  # offices no longer declared, or whose file is unreadable
         if was and table in months:
             con.execute(f"DELETE FROM publishing.{table} WHERE office_id = ?", [office_id])
-    return [(t, f"{m}-01", n, f, o) for t, by_office in sorted(months.items()) for o, ms in by_office.items()
-            for m, (n, f) in sorted(ms.items())]
+    con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE} AS " + " UNION ALL ".join(
+        f"SELECT table_name, month, rows, fingerprint, {literal(office_id)} AS office_id FROM {db}.{MONTHS_TABLE}"
+        " WHERE starts_with(table_name, 'stg_')" for office_id, db in offices.items()) + " ORDER BY ALL")
 
 
 def _union(con: duckdb.DuckDBPyConnection, offices: dict[str, str]) -> None:
@@ -209,7 +213,7 @@ def publish_district(warehouse_dir: Path, wait_s: float = 3600, on_wait: Callabl
             offices = _attach_offices(con, warehouse_dir)
             if not offices:
                 raise FileNotFoundError(f"no office has published yet: nothing to put into {target}")
-            published_months = _row_level(con, offices, held)
+            _row_level(con, offices, held)
             _union(con, offices)
             con.execute("USE publishing")
             try:
@@ -218,10 +222,6 @@ def publish_district(warehouse_dir: Path, wait_s: float = 3600, on_wait: Callabl
                 con.execute("USE memory")
             if deployment().district:
                 _district_figures(con, offices)
-            con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE} (table_name VARCHAR, month DATE,"
-                        " rows BIGINT, fingerprint VARCHAR, office_id VARCHAR)")
-            if published_months:
-                con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?, ?)", published_months)
             _record_publication(con, was)
             tables = [t for t, in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'publishing'"
                                                " UNION ALL SELECT view_name FROM duckdb_views()"

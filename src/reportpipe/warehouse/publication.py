@@ -160,9 +160,10 @@ def _publish_report(con: duckdb.DuckDBPyConnection, office_id: str, tables: list
             con.execute(f"CREATE OR REPLACE TABLE publishing.{table} AS SELECT *{office} FROM main.{table}")
     con.execute(f"CREATE OR REPLACE TABLE publishing.{MONTHS_TABLE}"
                 " (table_name VARCHAR, month DATE, rows BIGINT, fingerprint VARCHAR, office_id VARCHAR)")
-    rows = [(t, f"{m}-01", n, f, office_id) for t in sorted(by_month) for m, (n, f) in sorted(by_month[t].items())]
-    if rows:
-        con.executemany(f"INSERT INTO publishing.{MONTHS_TABLE} VALUES (?, ?, ?, ?, ?)", rows)
+    rows = [(t, f"{m}-01", n, f) for t in sorted(by_month) for m, (n, f) in sorted(by_month[t].items())]
+    if rows:  # one statement (an executemany inserts row by row)
+        con.execute(f"INSERT INTO publishing.{MONTHS_TABLE} SELECT unnest(?), unnest(?)::DATE, unnest(?), unnest(?), ?",
+                    [*map(list, zip(*rows)), office_id])
     set_comments(con, "publishing", [*tables, MONTHS_TABLE])
 
 
