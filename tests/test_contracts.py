@@ -12,6 +12,7 @@ import yaml
 
 from reportpipe.contracts import ContractError, figures, sources
 from reportpipe.demo.inbox import write_inbox
+from reportpipe.offices import deployment
 from reportpipe.settings import WAREHOUSE_SCHEMA
 from reportpipe.statistics.figures import build_report_tables
 from tests.project import REFERENCE_FIGURES, ROOT, reportpipe
@@ -22,9 +23,11 @@ def test_every_reference_figure_is_declared_once_with_its_definition():
         reference = {r["figure_id"]: r for r in csv.DictReader(f)}
     declared = figures()
     assert sorted(f.figure_id for f in declared) == sorted(reference)
+    office = deployment().office()  # the report's: its labels are the ones it publishes
     for f in declared:
         ref = reference[f.figure_id]
-        assert (f.source_id, f.section, f.label, f.unit, f.definition) == (
+        label = deployment().label(office.id, f.figure_id, f.label)
+        assert (f.source_id, f.section, label, f.unit, f.definition) == (
             ref["source"], ref["section"], ref["label"], ref["unit"], ref["definition"]), f.figure_id
 
 

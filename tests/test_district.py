@@ -7,6 +7,7 @@ nothing yet; a folder of an office nobody declared sits in the inbox.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +20,8 @@ from tests.helpers import TEST_PII_KEY, cli, open_read_only, write_csv
 YEAR = 2024
 DISTRICT = {"id": "dongcheng", "name": "东城区"}
 OFFICES = [
-    {"id": "jiaodaokou", "name": "交道口街道", "communities": ["府学社区", "交东社区", "菊儿社区"]},
+    {"id": "jiaodaokou", "name": "交道口街道", "communities": ["府学社区", "交东社区", "菊儿社区"],
+     "labels": {"business_forums": "“交道口·南锣会客厅”政企交流活动"}},
     {"id": "andingmen", "name": "安定门街道", "communities": ["国子监社区", "五道营社区"]},
     {"id": "beixinqiao", "name": "北新桥街道", "communities": ["民安社区"]},
 ]
@@ -163,7 +165,15 @@ def test_each_office_writes_its_own_report_under_its_name(district, monkeypatch)
     assert written == [reports / "jiaodaokou" / str(YEAR), reports / "andingmen" / str(YEAR)]  # 北新桥: no figures yet
     text = (reports / "andingmen" / str(YEAR) / f"report_{YEAR}_text.md").read_text(encoding="utf-8")
     assert text.startswith(f"# 安定门街道{YEAR}年法治政府建设年度情况报告\n")
-    assert "交道口" not in text.split("\n", 1)[0] and "安定门街道办事处" in text
+    assert "交道口" not in text and "安定门街道办事处" in text
+    # A figure's name of 交道口's own (its forum's brand) is 交道口's alone: 安定门's is the generic one.
+    forum = OFFICES[0]["labels"]["business_forums"]
+    own = (reports / "jiaodaokou" / str(YEAR) / f"report_{YEAR}_text.md").read_text(encoding="utf-8")
+    assert re.search(rf"举办了\d+期(\[p\])?{forum}，深入听取企业诉求", own), own
+    assert re.search(r"举办了\d+期(\[p\])?政企交流活动，深入听取企业诉求", text), text
+    labels = dict(duckdb.connect(str(district.warehouse / "report.duckdb"), read_only=True).execute(
+        "SELECT office_id, label FROM report_figures WHERE figure_id = 'business_forums'").fetchall())
+    assert labels == {"dongcheng": "政企交流活动", "jiaodaokou": forum, "andingmen": "政企交流活动"}
 
 
 def test_an_office_whose_warehouse_is_broken_stops_no_other(district, tmp_path, monkeypatch):
@@ -195,6 +205,8 @@ def test_a_single_office_may_keep_its_folder_in_the_inbox(tmp_path):
     ("offices:\n  - {id: Bad-Id, name: 某街道, communities: [某社区]}", "offices → 0 → id"),
     ("district: {id: a, name: 区}\noffices:\n  - {id: a, name: 某街道, communities: [某社区]}", "a more than once"),
     ("offices:\n  - {id: a, name: 某街道, communities: [某社区, 某社区]}", "communities must be distinct"),
+    ("offices:\n  - {id: a, name: 某街道, communities: [某社区], labels: {forums: 会客厅}}",
+     "offices → 0 → labels → forums: no figure 'forums'"),
 ])
 def test_a_broken_offices_file_is_refused_by_name(tmp_path, monkeypatch, broken, named):
     path = tmp_path / "offices.yaml"

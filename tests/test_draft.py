@@ -111,13 +111,21 @@ def test_each_figure_is_written_in_the_form_the_2023_report_gives_it():
 
     reference = PROJECT_DIR / "reference"
     with (reference / "figures_2023.csv").open(encoding="utf-8") as f:
-        printed = {r["figure_id"]: f"{r['value']}{r['approx']}{r['unit']}" for r in csv.DictReader(f)}
+        rows = list(csv.DictReader(f))
+    printed = {r["figure_id"]: f"{r['value']}{r['approx']}{r['unit']}" for r in rows}
+    labels = {r["figure_id"]: r["label"] for r in rows}
+
+    def fill(m) -> str:
+        if m[0].endswith(".label}"):
+            return labels[m[1]]
+        return printed.get(m[1], str(YEAR) if m[1] == "year" else m[0])
+
     report = re.sub(r"\s", "", (reference / "2023_report_jiaodaokou.txt").read_text(encoding="utf-8"))
     unlike = []
     for part in outline():
         for section in part.sections:
             text = "".join(line.strip() for line in section.text.splitlines())
-            filled = PLACEHOLDER.sub(lambda m: printed.get(m[1], str(YEAR) if m[1] == "year" else m[0]), text)
+            filled = PLACEHOLDER.sub(fill, text)
             for figure_id in PLACEHOLDER.findall(text):
                 if figure_id == "year":
                     continue

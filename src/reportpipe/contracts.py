@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reportpipe import settings
 from reportpipe.offices import deployment
 from reportpipe.settings import TRANSFORMS_DIR
 
@@ -202,7 +203,21 @@ def load_source(folder: Path, value_sets: dict[str, tuple[str, ...]]) -> Source:
 def sources(office_id: str | None = None, transforms_dir: Path = TRANSFORMS_DIR) -> dict[str, Source]:
     """All sources by id, in a stable order, with the value sets of an office (the first declared one
     when none is named: the sources' shape is the same for every office)."""
-    return _sources(transforms_dir, tuple(deployment().office(office_id).value_sets().items()))
+    found = _sources(transforms_dir, tuple(deployment().office(office_id).value_sets().items()))
+    _check_labels(found)
+    return found
+
+
+def _check_labels(found: dict[str, Source]) -> None:
+    """An office may rename only figures that exist: a typo in the offices file is refused by name."""
+    from reportpipe.offices import OfficesError
+
+    declared = {f.figure_id for s in found.values() for f in s.figures}
+    for i, office in enumerate(deployment().offices):
+        unknown = sorted(set(office.labels) - declared)
+        if unknown:
+            raise OfficesError(f"{settings.offices_file()}: offices → {i} → labels → {unknown[0]}: no figure"
+                               f" {unknown[0]!r} (the figures are in {TRANSFORMS_DIR}/*/figures.yaml)")
 
 
 @functools.cache

@@ -47,6 +47,9 @@ class Office(_Strict):
     producer: str  # the documents' author: "<name>法治政府建设领导小组办公室" unless said
     contact: str  # where questions go: "<producer>（司法所）" unless said
     users: tuple[str, ...] = ()  # the Airflow users who may see this office's pages on the operator's page
+    # The office's own name for a figure, by figure_id, where figures.yaml's label is generic and the office
+    # calls it by a name of its own (交道口's 政企交流活动 are its “交道口·南锣会客厅”): its tables and draft use it.
+    labels: dict[str, Annotated[str, Field(min_length=1)]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -85,6 +88,11 @@ class Deployment(_Strict):
         if twice:
             raise ValueError(f"ids must be distinct (offices and the district): {', '.join(twice)} more than once")
         return self
+
+    def label(self, office_id: str, figure_id: str, label: str) -> str:
+        """A figure's label as an office (or, with its generic label, the district) publishes it."""
+        own = next((o.labels for o in self.offices if o.id == office_id), {})
+        return own.get(figure_id, label)
 
     @property
     def single(self) -> bool:

@@ -14,7 +14,7 @@ import yaml
 from reportpipe.offices import Office
 from reportpipe.settings import TRANSFORMS_DIR
 
-PLACEHOLDER = re.compile(r"\{(\w+)\}")  # a figure_id in a sentence
+PLACEHOLDER = re.compile(r"\{(\w+)(?:\.label)?\}")  # a figure_id in a sentence: its value, or with .label its label
 NO_FIGURES = "（本节无统计数据。）"
 DRAFT_TEMPLATE = TRANSFORMS_DIR / "report_draft.yaml"
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from reportpipe.contracts import figures
+from reportpipe.offices import deployment
 from reportpipe.outline import (
     DRAFT_TEMPLATE,
     NO_FIGURES,
@@ -41,6 +43,8 @@ def filled(text: str, pub: Published, section: str, approximate: dict[str, int] 
         name = match[1]
         if name == "year":
             out.append(str(pub.year))
+        elif match[0].endswith(".label}"):  # the figure's name as the office calls it (offices file: labels)
+            out.append(_label(name, pub, section))
         elif name in by_id:
             figure = by_id[name]
             if figure.section != section:
@@ -53,6 +57,15 @@ def filled(text: str, pub: Published, section: str, approximate: dict[str, int] 
         at = match.end()
     out.append(text[at:])
     return "".join(out), tuple(spans)
+
+
+def _label(figure_id: str, pub: Published, section: str) -> str:
+    """A figure's label in the office's words: as published, or as declared when the year has no value of it."""
+    figure = next((f for f in figures() if f.figure_id == figure_id), None)
+    if figure is None or figure.section != section:
+        raise TemplateError(f"{DRAFT_TEMPLATE.name}: section {section} names {figure_id}.label, not a figure of its own")
+    published = next((f.label for f in pub.figures if f.figure_id == figure_id), None)
+    return published or deployment().label(pub.office.id, figure_id, figure.label)
 
 
 def draft(pub: Published) -> list[Paragraph]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from reportpipe.contracts import Figure, Source, figures, sources
+from reportpipe.offices import deployment
 from reportpipe.outline import outline_order, template_order
 from reportpipe.statistics import sql_file
 from reportpipe.warehouse.models import fct_model
@@ -104,7 +105,8 @@ def build_report_tables(con: duckdb.DuckDBPyConnection, office_id: str) -> None:
     for f in figures():
         meta = ", ".join(
             f"{literal(v)} AS {k}"
-            for k, v in (("figure_id", f.figure_id), ("section", f.section), ("label", f.label), ("unit", f.unit),
+            for k, v in (("figure_id", f.figure_id), ("section", f.section),
+                         ("label", deployment().label(office_id, f.figure_id, f.label)), ("unit", f.unit),
                          ("source_id", f.source_id), ("definition", f.definition))
         ) + f", {positions[f.figure_id][0]} AS section_position, {positions[f.figure_id][1]} AS figure_position"
         annual.append(f"SELECT year, {meta}, value FROM ({figure_sql(f)})")
