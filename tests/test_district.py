@@ -308,3 +308,27 @@ def test_the_district_compares_its_offices_figure_by_figure(district, monkeypatc
     charts = sorted(p.name for p in folder.glob("*.png"))
     assert len(charts) == len(book.sheetnames[3:]) and f"district_{YEAR}_orders_zhengtong.png" in charts
     assert all((folder / c).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for c in charts)
+
+
+def test_reportpipe_report_for_the_district_writes_its_comparison(district, tmp_path, monkeypatch):
+    """`reportpipe report --office <district>`: the comparison the statistics DAG writes, from the command line."""
+    import openpyxl
+
+    from reportpipe.outputs.comparison import publish_comparison
+
+    monkeypatch.setenv("REPORTPIPE_OFFICES", str(district.folder / "offices.yaml"))
+    run = cli("report", "--office", "dongcheng", "--year", YEAR, "--out", tmp_path / "out",
+              "--warehouse", district.warehouse)
+    assert run.code == 0, run.output
+    written = [Path(line) for line in run.out.splitlines()]
+    [folder] = publish_comparison(district.warehouse)
+    assert sorted(p.name for p in written) == sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+    def cells(path: Path) -> list:
+        book = openpyxl.load_workbook(path)
+        return [[c.value for c in r] for ws in book.worksheets[1:] for r in ws.iter_rows()]  # the cover says when
+
+    assert cells(written[0]) == cells(folder / written[0].name)
+    missing = cli("report", "--office", "dongcheng", "--year", YEAR - 1, "--out", tmp_path / "none",
+                  "--warehouse", district.warehouse)
+    assert missing.code == 1 and f"东城区 has no figures of {YEAR - 1}" in missing.err

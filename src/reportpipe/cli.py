@@ -184,12 +184,20 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names_the_district(args: argparse.Namespace) -> bool:
+    return deployment().district is not None and getattr(args, "office", None) == deployment().district.id
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reportpipe.outline import TemplateError
+    from reportpipe.outputs.comparison import write_comparison
     from reportpipe.outputs.reports import write_report
 
     try:
-        written = write_report(args.year, args.out, args.folder, deployment().office(args.office))
+        if _names_the_district(args):  # the district's report is its comparison of the offices
+            written = write_comparison(args.year, args.out, args.warehouse)
+        else:
+            written = write_report(args.year, args.out, args.folder, deployment().office(args.office))
     except (LookupError, TemplateError) as e:  # a year never published; a broken template
         print(f"reportpipe: {e}", file=sys.stderr)
         return 1
@@ -337,7 +345,8 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--note", required=True, help="what was checked, with whom")
     c = command("revisions", cmd_revisions, "print published figures that re-delivered months changed")
     c.add_argument("--year", type=int, required=True)
-    c = command("report", cmd_report, "write the year's workbook, Markdown and DOCX draft and charts from report.duckdb")
+    c = command("report", cmd_report, "write the year's workbook, Markdown and DOCX draft and charts from report.duckdb"
+                " (--office <district>: the district's comparison of its offices)")
     c.add_argument("--year", type=int, required=True)
     c.add_argument("--out", type=Path, required=True, help="folder to write into (created if missing)")
     c = command("describe", cmd_describe, "print the data dictionary of report.duckdb: its tables, or one table's columns")
@@ -375,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
             args.inbox = settings.inbox_dir()
         if getattr(args, "warehouse", 0) is None:
             args.warehouse = settings.warehouse_dir()
-        if hasattr(args, "office") and args.func is not cmd_figures:
+        if hasattr(args, "office") and args.func is not cmd_figures and not (
+                args.func is cmd_report and _names_the_district(args)):
             args.office, args.folder = _office(args.warehouse, args.office)
         return args.func(args)
     except ReconciliationError as e:

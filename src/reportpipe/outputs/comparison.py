@@ -158,6 +158,17 @@ def comparison_chart(c: Compared, f: Row, path: Path) -> Path:
     return path
 
 
+def write_comparison(year: int, out_dir: Path, warehouse_dir: Path) -> list[Path]:
+    """The district's comparison of `year` into out_dir, from `<warehouse>/report.duckdb`: its paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    c = compared(year, Path(warehouse_dir))
+    if not c.figures:
+        raise LookupError(f"{c.names[c.district_id]} has no figures of {year} in {Path(warehouse_dir) / 'report.duckdb'}")
+    return [comparison_workbook(c, out_dir / f"district_{year}_comparison.xlsx"),
+            *(comparison_chart(c, f, out_dir / f"district_{year}_{f.figure_id}.png") for f in headline_figures(c))]
+
+
 def publish_comparison(warehouse_dir: Path, wait_s: float = 3600,
                        on_wait: Callable[[str], None] | None = None) -> list[Path]:
     """Write the district's comparison of every published year to `reports/<district_id>/<year>/`, each folder
@@ -170,12 +181,6 @@ def publish_comparison(warehouse_dir: Path, wait_s: float = 3600,
     written = []
     with locked(Path(warehouse_dir), wait_s, on_wait):  # the district's own lock: one writer of its outputs
         for year in years:
-            c = compared(year, Path(warehouse_dir))
-
-            def write(building: Path, c: Compared = c) -> None:
-                comparison_workbook(c, building / f"district_{c.year}_comparison.xlsx")
-                for f in headline_figures(c):
-                    comparison_chart(c, f, building / f"district_{c.year}_{f.figure_id}.png")
-
-            written.append(written_whole(Path(warehouse_dir) / REPORTS / c.district_id / str(year), write))
+            written.append(written_whole(Path(warehouse_dir) / REPORTS / deployment().district.id / str(year),
+                                         lambda building, year=year: write_comparison(year, building, warehouse_dir)))
     return written
