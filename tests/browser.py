@@ -56,6 +56,18 @@ def driver():
             browser.quit()
 
 
+def log_in(browser, server, user: str | None = None) -> None:
+    """Through Airflow's own login page, where Airflow sends an anonymous visitor (tests/api_server.py's user)."""
+    from selenium.webdriver.common.by import By
+
+    user = user or server.user
+    browser.get(server.url + "/")
+    browser.find_element(By.NAME, "username").send_keys(user)
+    browser.find_element(By.NAME, "password").send_keys(server.passwords[user])
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    browser.find_element(By.XPATH, "//a[normalize-space()='Report']")  # logged in
+
+
 @functools.cache
 def can_isolate_network() -> bool:
     """Whether this machine lets a process run in its own network namespace (no interface but a down loopback)."""

@@ -206,3 +206,18 @@ def table_of(ws) -> tuple[int, list[str], list[dict]]:
     rows = list(ws.iter_rows(min_row=int(first), max_row=int(last), values_only=True))
     header = [h.replace("\n", "") for h in rows[0]]
     return int(first), header, [dict(zip(header, r)) for r in rows[1:]]
+
+
+def delivered(con: duckdb.DuckDBPyConnection, warehouse, source_id: str) -> None:
+    """The temporary table `delivered`: the cells of every month of the source as its kept file holds them,
+    staged by the readers a load uses, with the month's file_id (what `reportpipe sql stg_<s>` reads)."""
+    from reportpipe.intake import readers
+    from reportpipe.loading import kept_file
+
+    con.execute("DROP TABLE IF EXISTS delivered")
+    for month, file_id, digest, path in con.execute(
+            "SELECT month, file_id, sha256, path FROM loaded_months WHERE source_id = ?", [source_id]).fetchall():
+        readers.stage(con, kept_file(warehouse, source_id, month, digest, Path(path).name), Path(path).name)
+        cells = f"SELECT {file_id}::BIGINT AS file_id, DATE '{month}' AS month, * FROM scratch.incoming"
+        exists = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'delivered' AND temporary").fetchall()
+        con.execute(f"INSERT INTO delivered BY NAME {cells}" if exists else f"CREATE TEMP TABLE delivered AS {cells}")

@@ -13,7 +13,7 @@ import yaml
 from lxml import html
 
 from tests.api_server import ApiServer
-from tests.browser import driver
+from tests.browser import driver, log_in
 from tests.helpers import LITIGATION_HEADER, MARCH_LAWSUITS, TEST_PII_KEY, cli, read_report, write_csv
 
 OFFICES = {
@@ -79,11 +79,7 @@ def test_in_a_browser_alice_reads_her_office_and_is_refused_the_other(server):
     from selenium.webdriver.common.by import By
 
     with driver() as browser:
-        browser.get(server.url + "/")
-        browser.find_element(By.NAME, "username").send_keys("alice")
-        browser.find_element(By.NAME, "password").send_keys(server.passwords["alice"])
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        browser.find_element(By.XPATH, "//a[normalize-space()='Report']")
+        log_in(browser, server, "alice")
         browser.get(server.url + "/reportpipe/?office=jiaodaokou&year=2023")
         own = browser.find_element(By.CSS_SELECTOR, "tr[data-source='litigation'] td[data-month='2023-03'] .label").text
         [docs] = [a.get_attribute("href") for a in browser.find_elements(By.PARTIAL_LINK_TEXT, "Data Docs")]
@@ -129,11 +125,7 @@ def test_in_a_browser_carol_reads_the_district_with_its_charts(server):
     from selenium.webdriver.common.by import By
 
     with driver() as browser:
-        browser.get(server.url + "/")
-        browser.find_element(By.NAME, "username").send_keys("carol")
-        browser.find_element(By.NAME, "password").send_keys(server.passwords["carol"])
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        browser.find_element(By.XPATH, "//a[normalize-space()='Report']")
+        log_in(browser, server, "carol")
         browser.get(server.url + "/reportpipe/?office=andingmen&year=2023")
         browser.find_element(By.ID, "district").click()
         cell = browser.find_element(By.CSS_SELECTOR, f"tr[data-figure='{FIGURE}'] td[data-office='dongcheng'] .value").text

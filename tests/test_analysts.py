@@ -19,7 +19,7 @@ from reportpipe.statistics.explain import explain, number_text
 from reportpipe.warehouse.dictionary import data_dictionary
 from reportpipe.warehouse.publication import PARQUET
 from reportpipe.warehouse.session import WORK_DB
-from tests.helpers import cli, open_read_only, open_report, parquet_copy
+from tests.helpers import cli, delivered, open_report, parquet_copy
 
 # <中文标签> | <English meaning>[ | unit: <unit>]
 COMMENT = re.compile(r"\S[^|]* \| \S[^|]*( \| unit: \S[^|]*)?")
@@ -183,8 +183,10 @@ def test_explain_rows_hold_personal_data_only_as_hashes(demo_warehouse, tmp_path
     rows_csv = tmp_path / "rows.csv"
     assert cli("explain", f.figure_id, "--year", "2023", "--warehouse", demo_warehouse, "--rows", rows_csv).code == 0
     personal = [c for c in petitions.columns if c.pii]
-    with open_read_only(demo_warehouse / WORK_DB) as con:
-        clear = {v.strip(" \u3000") for c in personal for v, in con.execute(f'SELECT DISTINCT "{c.name}" FROM raw_petitions WHERE "{c.name}" IS NOT NULL').fetchall()} - {""}
+    with duckdb.connect() as con:  # the clear values: the petitions' files as delivered
+        con.execute(f"ATTACH '{demo_warehouse / WORK_DB}' AS work (READ_ONLY); ATTACH ':memory:' AS scratch; USE work")
+        delivered(con, demo_warehouse, "petitions")
+        clear = {v.strip(" \u3000") for c in personal for v, in con.execute(f'SELECT DISTINCT "{c.name}" FROM delivered WHERE "{c.name}" IS NOT NULL').fetchall()} - {""}
     text = rows_csv.read_text(encoding="utf-8-sig")
     header = text.splitlines()[0].split(",")
     assert len(text.splitlines()) > 10 and len(clear) > 10

@@ -22,7 +22,7 @@ import pytest
 
 from reportpipe.contracts import figures
 from tests.api_server import ApiServer
-from tests.browser import driver
+from tests.browser import driver, log_in
 from tests.helpers import TEST_PII_KEY, cli, write_csv
 from tests.smtp import html_part, mailbox
 
@@ -120,11 +120,7 @@ def test_no_payload_runs_on_any_page_in_a_browser(server, warehouse):
     payloads = list(PAYLOADS.values())
     figure = next(f for f in figures() if f.source_id == "work_orders")
     with driver() as browser:
-        browser.get(server.url + "/")
-        browser.find_element(By.NAME, "username").send_keys(server.user)
-        browser.find_element(By.NAME, "password").send_keys(server.password)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        browser.find_element(By.XPATH, "//a[normalize-space()='Report']")  # logged in
+        log_in(browser, server)
 
         browser.get(f"{server.url}/reportpipe/?year={YEAR}")
         assert_inert(browser, "the operator's page", payloads)

@@ -23,7 +23,7 @@ from reportpipe.outputs.numbers import PROVISIONAL, figure_text
 from reportpipe.statistics.status import year_status
 from reportpipe.ui.app import data_docs_link
 from tests.api_server import ApiServer
-from tests.browser import driver
+from tests.browser import driver, log_in
 from tests.helpers import open_report, read_report, write_csv
 
 YEAR = 2023
@@ -219,17 +219,6 @@ def test_every_route_of_the_plugin_requires_an_airflow_login(server):
     assert server.get(f"/reportpipe/{link}".replace("index.html", "../report.duckdb"))[0] == 404
     # Airflow found the plugin once, through its entry point.
     assert json.loads(server.get("/api/v2/plugins/importErrors", token)[1])["total_entries"] == 0
-
-
-def log_in(browser, server) -> None:
-    """Through Airflow's own login page, where Airflow sends an anonymous visitor."""
-    from selenium.webdriver.common.by import By
-
-    browser.get(server.url + "/")
-    browser.find_element(By.NAME, "username").send_keys(server.user)
-    browser.find_element(By.NAME, "password").send_keys(server.password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    browser.find_element(By.XPATH, "//a[normalize-space()='Report']")
 
 
 def test_an_operator_logs_in_and_reads_the_grid_and_a_figure_in_a_browser(server, warehouse):

@@ -51,8 +51,10 @@ def _figures_table(warehouse_dir: Path, year: int | None, office_id: str) -> str
     return "\n".join(lines)
 
 
-def _office(warehouse_dir: Path, office_id: str | None) -> tuple[str, Path]:
-    """The office a command is about, and the folder of its warehouse."""
+def _office(warehouse_dir: Path, office_id: str | None, district_too: bool = False) -> tuple[str, Path]:
+    """The office a command is about, and the folder of its warehouse (the district's is the warehouse's)."""
+    if district_too and deployment().district and office_id == deployment().district.id:
+        return office_id, Path(warehouse_dir)
     if office_id is None and not deployment().single:
         raise LookupError(f"name the office with --office (one of {', '.join(o.id for o in deployment().offices)})")
     office = deployment().office(office_id)
@@ -102,15 +104,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    import duckdb
-
     from reportpipe.contracts import sources
     from reportpipe.intake.inbox import Export, classify
-    from reportpipe.loading import check
+    from reportpipe.loading import check_alone
     from reportpipe.untrusted import printable
-    from reportpipe.warehouse.publication import REPORT_DB
-    from reportpipe.warehouse.session import configured, ensure_source_tables
-    from reportpipe.warehouse.sql import literal
 
     found = [classify(args.file, s) for s in sources(args.office).values()]
     export = next((e for e in found if isinstance(e, Export)), None)
@@ -119,17 +116,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     source = sources(args.office)[export.source_id]
-    con = configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
-    con.execute("ATTACH ':memory:' AS scratch")
-    published, stg = args.folder / REPORT_DB, f"stg_{source.source_id}"
-    if published.exists():  # ids of other months, as last published
-        con.execute(f"ATTACH {literal(str(published))} AS published (READ_ONLY)")
-    if con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = 'published' AND table_name = ?", [stg]).fetchall():
-        con.execute(f"CREATE VIEW {stg} AS SELECT * FROM published.{stg}")
-    else:
-        ensure_source_tables(con, source, args.office)
     print(f"{printable(export.name)}: {source.title} ({source.source_id}) {export.period} v{export.version}")
-    rows, checked = check(con, args.folder, source, export)
+    rows, checked = check_alone(args.folder, args.office, source, export)
     if rows is not None:
         print(f"{rows:,} rows")
     if checked.success:
@@ -184,18 +172,14 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _names_the_district(args: argparse.Namespace) -> bool:
-    return deployment().district is not None and getattr(args, "office", None) == deployment().district.id
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from reportpipe.outline import TemplateError
     from reportpipe.outputs.comparison import write_comparison
     from reportpipe.outputs.reports import write_report
 
     try:
-        if _names_the_district(args):  # the district's report is its comparison of the offices
-            written = write_comparison(args.year, args.out, args.warehouse)
+        if deployment().district and args.office == deployment().district.id:  # the district's: the comparison
+            written = write_comparison(args.year, args.out, args.folder)
         else:
             written = write_report(args.year, args.out, args.folder, deployment().office(args.office))
     except (LookupError, TemplateError) as e:  # a year never published; a broken template
@@ -248,7 +232,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     terminal = Terminal()
     path = rebuild(args.warehouse, Progress(line=terminal.line, step=terminal.step))
     terminal.step("")
-    print(f"rebuilt every stg_ table from raw_ and published {path}")
+    print(f"rebuilt every stg_ table from the files kept as delivered and published {path}")
     return 0
 
 
@@ -356,7 +340,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--year", type=int, required=True)
     c.add_argument("--rows", type=Path, default=None, metavar="FILE.csv",
                    help="write the rows behind the figure, with their files (personal data only hashed)")
-    command("rebuild", cmd_rebuild, "rebuild every stg_ table from raw_ (e.g. after REPORTPIPE_PII_KEY changed), publish")
+    command("rebuild", cmd_rebuild, "rebuild every stg_ table from the files kept as delivered (e.g. after REPORTPIPE_PII_KEY changed), publish")
     c = command("sql", cmd_sql, "print the SQL of a model: stg_<source>, fct_<source> or a figure_id")
     c.add_argument("model")
     c = command("suites", cmd_suites, "check that each GX suite's structural half matches its contract")
@@ -384,9 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             args.inbox = settings.inbox_dir()
         if getattr(args, "warehouse", 0) is None:
             args.warehouse = settings.warehouse_dir()
-        if hasattr(args, "office") and args.func is not cmd_figures and not (
-                args.func is cmd_report and _names_the_district(args)):
-            args.office, args.folder = _office(args.warehouse, args.office)
+        if hasattr(args, "office") and args.func is not cmd_figures:
+            args.office, args.folder = _office(args.warehouse, args.office, district_too=args.func is cmd_report)
         return args.func(args)
     except ReconciliationError as e:
         print(f"reportpipe: {e}", file=sys.stderr)

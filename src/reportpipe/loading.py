@@ -7,7 +7,10 @@ validated where it is staged (`check`), and the month's rows replaced in one tra
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from reportpipe import settings
 from reportpipe.contracts import Source
 from reportpipe.intake import readers
 from reportpipe.intake.inbox import Export, sha256
@@ -23,10 +27,14 @@ from reportpipe.statistics import history
 from reportpipe.untrusted import printable
 from reportpipe.validation import validator
 from reportpipe.warehouse import models
-from reportpipe.warehouse.session import Writer, ensure_source_tables, is_disk_full, transaction
-from reportpipe.warehouse.sql import quote
+from reportpipe.warehouse.publication import REPORT_DB
+from reportpipe.warehouse.session import Writer, configured, ensure_source_tables, is_disk_full, transaction
+from reportpipe.warehouse.sql import literal
 
 log = logging.getLogger(__name__)
+# <office folder>/delivered/<source_id>/<YYYY-MM>/<sha256>.<csv|xlsx>: each loaded month's file, kept as it
+# was delivered. It is the raw layer: `reportpipe rebuild` reads the months again from it.
+DELIVERED = "delivered"
 MAX_MESSAGE_LINES = 50
 # Files at least this big say how far each step has come.
 BIG_FILE_ROWS = 100_000
@@ -126,16 +134,67 @@ def check(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, source: Source, e
     return staged.rows, checked
 
 
+def check_alone(folder: Path, office_id: str, source: Source, export: Export) -> tuple[int | None, validator.Validation]:
+    """`check` without loading (`reportpipe validate`): the ids of other months as the office last published them."""
+    con = configured(duckdb.connect(config={"memory_limit": settings.memory_limit()}))
+    con.execute("ATTACH ':memory:' AS scratch")
+    published, stg = Path(folder) / REPORT_DB, f"stg_{source.source_id}"
+    if published.exists():
+        con.execute(f"ATTACH {literal(str(published))} AS published (READ_ONLY)")
+    if con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = 'published' AND table_name = ?", [stg]).fetchall():
+        con.execute(f"CREATE VIEW {stg} AS SELECT * FROM published.{stg}")
+    else:
+        ensure_source_tables(con, source, office_id)
+    try:
+        return check(con, folder, source, export)
+    finally:
+        con.close()
+
+
+def kept_file(folder: Path, source_id: str, month: dt.date, digest: str, name: str) -> Path:
+    """Where a loaded month's file is kept as delivered."""
+    return Path(folder) / DELIVERED / source_id / f"{month:%Y-%m}" / f"{digest}{Path(name).suffix.lower()}"
+
+
+def _keep(folder: Path, export: Export, digest: str) -> Path:
+    """The file, copied whole beside the others of its month before its rows are loaded (a crash leaves at
+    most a file nobody refers to, which the month's next load removes)."""
+    kept = kept_file(folder, export.source_id, export.month, digest, export.name)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        part = kept.with_name(kept.name + ".part")
+        try:
+            shutil.copyfile(export.path, part)
+            with part.open("rb") as f:
+                os.fsync(f.fileno())
+        except BaseException:  # a full disk: give its space back
+            part.unlink(missing_ok=True)
+            raise
+        os.replace(part, kept)
+    return kept
+
+
 def _replace_month(w: Writer, office_id: str, source: Source, export: Export, digest: str, rows: int,
                    checked: validator.Validation) -> None:
-    """The month's rows from the validated file, in one transaction: all of them or none."""
+    """The month's rows from the validated file, in one transaction: all of them or none; the file kept."""
+    kept = _keep(w.folder, export, digest)
+    try:
+        _replace_rows(w, office_id, source, export, digest, rows, checked)
+    except BaseException:  # rolled back: the file is not the month's
+        kept.unlink(missing_ok=True)
+        raise
+    for other in kept.parent.iterdir():  # the month's earlier files, and what a killed load left
+        if other != kept:
+            other.unlink()
+
+
+def _replace_rows(w: Writer, office_id: str, source: Source, export: Export, digest: str, rows: int,
+                  checked: validator.Validation) -> None:
     con, sid = w.con, source.source_id
     with transaction(con):
         file_id = con.execute("SELECT nextval('file_id_seq')").fetchone()[0]
-        con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
-        delivered = ", ".join(quote(c.name) for c in source.columns)
-        con.execute(f"INSERT INTO raw_{sid} BY NAME SELECT {file_id} AS file_id, ?::DATE AS month, source_row, "
-                    f"{delivered} FROM scratch.incoming", [export.month])
+        if legacy_raw(con, sid):  # a warehouse from before the files were kept held the cells in raw_
+            con.execute(f"DELETE FROM raw_{sid} WHERE month = ?", [export.month])
         con.execute(f"DELETE FROM stg_{sid} WHERE month = ?", [export.month])
         typed = f"SELECT {file_id}::BIGINT AS file_id, DATE '{export.month:%Y-%m-%d}' AS month, * FROM scratch.typed"
         con.execute(f"INSERT INTO stg_{sid} BY NAME {models.stg_select(source, typed, office_id)}")
@@ -145,6 +204,12 @@ def _replace_month(w: Writer, office_id: str, source: Source, export: Export, di
         con.execute("INSERT INTO loaded_months VALUES (?, ?, ?, ?, ?, ?, ?, now())",
                     [sid, export.month, file_id, export.version, digest, str(export.path), rows])
         history.check_month(con, source, export.month)
+
+
+def legacy_raw(con: duckdb.DuckDBPyConnection, source_id: str) -> bool:
+    """Whether the warehouse still has the raw_ table a version before the kept files wrote."""
+    return bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database()"
+                            " AND table_name = ?", [f"raw_{source_id}"]).fetchall())
 
 
 def _load(w: Writer, office_id: str, source: Source, export: Export, digest: str, progress: Progress) -> FileOutcome:

@@ -8,7 +8,8 @@
   them, publish its report.duckdb; `publish_all()`: then `<warehouse>/report.duckdb`, the
   district's (reportpipe.statistics.district); `refresh_statistics()`: both.
 - `run()`: every office's source-months found in the inbox, then the statistics.
-- `rebuild()`: stg_ again from raw_ (new typing rules, a rotated personal-data key).
+- `rebuild()`: stg_ again from the files kept as delivered (new typing rules, a rotated
+  personal-data key).
 
 Each office has its own warehouse folder and lock (reportpipe.offices): offices load side by
 side, and an office's ids, rows and faults stay its own. A file's own faults (unreadable,
@@ -26,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportpipe import settings
-from reportpipe.contracts import sources
-from reportpipe.intake.inbox import Export, Stray, classify, office_inboxes, scan
-from reportpipe.loading import FileOutcome, Progress, decide_month
+from reportpipe.contracts import Source, sources
+from reportpipe.intake import readers
+from reportpipe.intake.inbox import Export, Stray, classify, office_inboxes, scan, sha256
+from reportpipe.loading import FileOutcome, Progress, decide_month, kept_file, legacy_raw
 from reportpipe.offices import deployment
 from reportpipe.problems import RejectedExport
 from reportpipe.statistics import revisions
@@ -183,21 +185,51 @@ def run(inbox: Path, warehouse_dir: Path, progress: Progress | None = None) -> R
 
 
 def rebuild(warehouse_dir: Path | None = None, progress: Progress | None = None) -> Path:
-    """Rebuild every office's stg_ tables from raw_ (typing rules and the personal-data key of today), then
-    publish."""
+    """Rebuild every office's stg_ tables from the files its months were loaded from, kept as delivered
+    (typing rules and the personal-data key of today), each office's in one transaction, then publish."""
     warehouse_dir = Path(warehouse_dir or settings.warehouse_dir())
     progress = progress or Progress()
     for office in deployment().offices:
         with writer(deployment().folder(warehouse_dir, office.id), on_wait=progress.line) as w:
             use_pii_key(w.con)
-            with transaction(w.con):
+            # The new tables are built beside the old ones (a file is staged in the scratch database,
+            # and one transaction writes one database), then swapped in at once.
+            w.con.execute("ATTACH ':memory:' AS rebuilt")
+            try:
                 for source in sources(office.id).values():
                     ensure_source_tables(w.con, source, office.id)
-                    progress.step(f"rebuilding {office.id} stg_{source.source_id} …")
-                    w.con.execute(f"DELETE FROM stg_{source.source_id}")
-                    w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME {models.stg_model(source, office.id)}")
+                    sid = source.source_id
+                    w.con.execute(f"CREATE TABLE rebuilt.stg_{sid} AS FROM main.stg_{sid} LIMIT 0")
+                    for month, file_id, digest, path in w.con.execute(
+                            "SELECT month, file_id, sha256, path FROM loaded_months WHERE source_id = ? ORDER BY month",
+                            [sid]).fetchall():
+                        progress.step(f"rebuilding {office.id} stg_{sid} {month:%Y-%m} …")
+                        cells = _delivered_cells(w, source, month, file_id, digest, Path(path).name)
+                        w.con.execute(f"INSERT INTO rebuilt.stg_{sid} BY NAME {models.stg_model(source, office.id, cells)}")
+                with transaction(w.con):
+                    for source in sources(office.id).values():
+                        w.con.execute(f"DELETE FROM stg_{source.source_id}")
+                        w.con.execute(f"INSERT INTO stg_{source.source_id} BY NAME FROM rebuilt.stg_{source.source_id}")
+            finally:
+                w.con.execute("DETACH rebuilt")
             _refresh(w, office.id)
     return publish_all(warehouse_dir, 3600, progress.line)
+
+
+def _delivered_cells(w: Writer, source: Source, month: dt.date, file_id: int, digest: str, name: str) -> str:
+    """A loaded month's cells as delivered, with its file_id and month: its kept file staged again (or,
+    loaded before files were kept, its rows of raw_)."""
+    kept = kept_file(w.folder, source.source_id, month, digest, name)
+    if kept.exists():
+        if sha256(kept) != digest:
+            raise WarehouseError(f"{kept}, the file {source.source_id} {month:%Y-%m} was loaded from, has changed since"
+                                 f" (sha256 is not {digest}): deliver the month again")
+        readers.stage(w.con, kept, name)
+        return f"(SELECT {file_id} AS file_id, DATE '{month:%Y-%m-%d}' AS month, * FROM scratch.incoming)"
+    if legacy_raw(w.con, source.source_id):
+        return f"(SELECT * FROM main.raw_{source.source_id} WHERE month = DATE '{month:%Y-%m-%d}')"
+    raise WarehouseError(f"{kept}, the file {source.source_id} {month:%Y-%m} was loaded from, is missing:"
+                         " deliver the month again, then rebuild")
 
 
 def accept(warehouse_dir: Path, source_id: str, month: dt.date, note: str,

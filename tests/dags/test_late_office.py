@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.district import OFFICES, write_inspections
 from tests.helpers import TEST_PII_KEY, query
-from tests.test_district import OFFICES, write_inspections
 
 SCRIPT = textwrap.dedent("""
     import sys

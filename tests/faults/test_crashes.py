@@ -22,8 +22,8 @@ from tests.helpers import TEST_PII_KEY, query
 DIE_AT = {
     # validating the first new file: the month is staged in the scratch database, nothing loaded
     "validation": "reportpipe.validation.validator.validate",
-    # inside the transaction that replaces the month: raw_, stg_, intake_log and loaded_months are written,
-    # not committed (the history check is its last step)
+    # inside the transaction that replaces the month: the file is kept, stg_, intake_log and loaded_months
+    # are written, not committed (the history check is its last step)
     "load": "reportpipe.statistics.history.check_month",
     # publishing: the new report.duckdb is built beside the old one, not yet renamed into place
     "publication": "reportpipe.warehouse.publication.set_comments",

@@ -4,8 +4,8 @@ The warehouse is a small tmpfs holding a copy of the small clean warehouse (two
 sources, two months); a ballast file leaves just enough room to fail where we want:
 
 - during the load: a new work_orders month of about 10,000 rows (1.4 MB of CSV)
-  needs about 4 MB in work.duckdb (measured: raw_ and stg_ rows, about 3 × the
-  CSV), and only the CSV's size is left free;
+  needs its copy kept as delivered (1.4 MB) and its stg_ rows in work.duckdb, and
+  only the CSV's size is left free;
 - during the publication: a new litigation month of one row needs a few kB before
   publishing (measured: 0.03 MB), while publishing writes a whole new report.duckdb
   and Parquet set (about the size of the current ones: 3 MB, mostly one 256 kB

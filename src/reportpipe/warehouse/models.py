@@ -1,6 +1,6 @@
 """The SQL models of the warehouse, generated from the contracts and printable (`reportpipe sql`).
 
-    raw_<s>      the cells as delivered (text), per loaded month       (work.duckdb only)
+    delivered    each loaded month's file, kept as delivered (<office folder>/delivered/)
     typed        `typed_select`: trimmed and typed, under the delivered names
     stg_<s>      `stg_select` over a typed relation: English names, lineage, personal data hashed
     fct_<s>      transforms/<s>/fct_<s>.sql over stg_<s>, or stg_<s> itself
@@ -8,8 +8,8 @@
 
 A month is typed once: the staged file's cells become the validation relation
 (`validation_sql`: typed cells plus the evidence the suite checks), which feeds the
-load of stg_. `stg_model` composes the same two functions over raw_, so stg_ can be
-rebuilt without the inbox (`reportpipe rebuild`). Personal data is hashed by the
+load of stg_. `stg_model` composes the same two functions over a kept file's cells, so
+stg_ can be rebuilt without the inbox (`reportpipe rebuild`). Personal data is hashed by the
 function `pii_hash`, registered on the connection with the key (reportpipe.warehouse.session):
 no key material ever appears in SQL text.
 """
@@ -139,14 +139,10 @@ def stg_select(source: Source, typed_relation: str, office_id: str) -> str:
             f"      FROM ({typed_relation}))")
 
 
-def stg_model(source: Source, office_id: str) -> str:
-    """An office's stg_<source> from its raw_<source>: what `reportpipe rebuild` runs."""
-    return stg_select(source, typed_select(source, f"raw_{source.source_id}", lineage=True), office_id)
-
-
-def raw_columns(source: Source) -> list[tuple[str, str]]:
-    return [("file_id", "BIGINT"), ("month", "DATE"), ("source_row", "BIGINT")] + \
-        [(c.name, "VARCHAR") for c in source.columns]
+def stg_model(source: Source, office_id: str, delivered: str = "delivered") -> str:
+    """An office's stg_<source> from the cells of its delivered files (a relation of file_id, month,
+    source_row and the delivered columns as text): what `reportpipe rebuild` runs over each kept file."""
+    return stg_select(source, typed_select(source, delivered, lineage=True), office_id)
 
 
 def fct_model(source: Source) -> str:

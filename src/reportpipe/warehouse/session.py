@@ -25,8 +25,8 @@ import duckdb
 from reportpipe import settings
 from reportpipe.contracts import Source
 from reportpipe.settings import WAREHOUSE_SCHEMA
-from reportpipe.warehouse.models import raw_columns, stg_columns
-from reportpipe.warehouse.sql import literal, quote
+from reportpipe.warehouse.models import stg_columns
+from reportpipe.warehouse.sql import literal
 
 WORK_DB = "work.duckdb"
 SCRATCH = ".scratch"
@@ -166,8 +166,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def ensure_source_tables(con: duckdb.DuckDBPyConnection, source: Source, office_id: str) -> None:
-    raw = ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in raw_columns(source))
-    con.execute(f"CREATE TABLE IF NOT EXISTS raw_{source.source_id} ({raw})")
     typed = ", ".join(f"{name} {sql_type}" for name, sql_type in stg_columns(source))
     con.execute(f"CREATE TABLE IF NOT EXISTS stg_{source.source_id} ({typed})")
     # A warehouse from before offices: its rows are the one office's.
