@@ -123,5 +123,6 @@ lock: $(VENV)/.installed
 # Everything `make demo` made: Airflow's home, the demo inbox, the warehouse's run-time state.
 clean:
 	rm -rf $(AIRFLOW_HOME) demo/inbox warehouse/*.duckdb warehouse/*.wal warehouse/.lock warehouse/.scratch \
-		warehouse/parquet warehouse/.parquet.* warehouse/reports warehouse/landing warehouse/validations \
+		warehouse/parquet warehouse/.parquet.* warehouse/reports warehouse/landing warehouse/delivered \
+		warehouse/offices warehouse/validations \
 		warehouse/data_docs warehouse/gx
