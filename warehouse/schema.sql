@@ -1,5 +1,5 @@
 -- Bookkeeping tables of the working warehouse (work.duckdb). The per-source tables
--- raw_<source> and stg_<source> are created from transforms/<source>/source.yaml
+-- stg_<source> are created from transforms/<source>/source.yaml
 -- (reportpipe.warehouse.models). What each published table and column means: warehouse/dictionary.yaml.
 -- A month is a DATE: the first day of the month a file covers.
 
@@ -7,7 +7,7 @@ CREATE SEQUENCE IF NOT EXISTS file_id_seq;
 
 -- Every file the pipeline decided about, and what it decided (append-only).
 CREATE TABLE IF NOT EXISTS intake_log (
-    file_id    BIGINT NOT NULL,         -- one per decision, in the order decided; the lineage key of raw_ and stg_ rows
+    file_id    BIGINT NOT NULL,         -- one per decision, in the order decided; the lineage key of stg_ rows
     path       VARCHAR NOT NULL,        -- where the file was found
     sha256     VARCHAR NOT NULL,        -- of the file's bytes (empty when it was not read)
     source_id  VARCHAR NOT NULL,
