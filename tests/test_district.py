@@ -147,6 +147,9 @@ def test_each_office_writes_its_own_report_under_its_name(district, monkeypatch)
     labels = dict(duckdb.connect(str(district.warehouse / "report.duckdb"), read_only=True).execute(
         "SELECT office_id, label FROM report_figures WHERE figure_id = 'business_forums'").fetchall())
     assert labels == {"dongcheng": "政企交流活动", "jiaodaokou": forum, "andingmen": "政企交流活动"}
+    for office, label in (("jiaodaokou", forum), ("andingmen", "政企交流活动")):  # and explain says it so
+        explained = cli("explain", "business_forums", "--year", YEAR, "--office", office, "--warehouse", district.warehouse)
+        assert explained.out.startswith(f"business_forums: {label}\n"), explained.output
 
 
 def test_an_office_whose_warehouse_is_broken_stops_no_other(district, tmp_path, monkeypatch):

@@ -79,12 +79,13 @@ class Explanation:
 def explain(con: duckdb.DuckDBPyConnection, figure: Figure, year: int) -> Explanation:
     """Recompute a published figure in report.duckdb and gather what it depends on."""
     published = con.execute(
-        "SELECT value, is_provisional, provisional_reason FROM report_figures WHERE figure_id = ? AND year = ?",
+        "SELECT value, is_provisional, provisional_reason, label FROM report_figures WHERE figure_id = ? AND year = ?",
         [figure.figure_id, year]
     ).fetchall()
     if not published:
         years = [y for y, in con.execute("SELECT DISTINCT year FROM report_figures ORDER BY 1").fetchall()]
         raise LookupError(f"no published value of {figure.figure_id} for {year} (published years: {years or 'none'})")
+    figure = figure.model_copy(update={"label": published[0][3]})  # as the office calls it (offices file: labels)
     sql = textwrap.dedent(figure_sql(figure, year=year)).strip()
     computed = con.execute(sql).fetchall()
     months = con.execute(
