@@ -266,3 +266,9 @@ def test_an_operator_whose_airflow_speaks_chinese_reads_the_page_in_chinese(serv
         browser.find_element(By.CSS_SELECTOR, "table#figures a").click()
         WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.TAG_NAME, "h2"))
         assert [h.text for h in browser.find_elements(By.TAG_NAME, "h2")][0] == "口径"
+
+
+def test_a_deployment_without_a_district_has_no_district_page(client):
+    answer = client.get("/district")
+    assert answer.status_code == 404 and "serves no district" in answer.text
+    assert page(client).xpath("//a[@id='district']") == []

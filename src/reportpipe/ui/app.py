@@ -154,9 +154,10 @@ def folder(office: str) -> Path:
     return deployment().folder(warehouse(), office)
 
 
-def connect(office: str) -> duckdb.DuckDBPyConnection:
+def connect(office: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An office's published file, or with none the warehouse's (the district's)."""
     try:
-        return open_published(folder(office))
+        return open_published(folder(office) if office else warehouse())
     except FileNotFoundError as e:
         raise HTTPException(404, str(e)) from None
 
@@ -238,7 +239,7 @@ def district_page(request: Request, user: GetUserDep, year: int | None = None):
     from reportpipe.outputs.comparison import compared, headline_figures, share
 
     district = granted_district(user)
-    with open_published(warehouse()) as con:
+    with connect() as con:
         years = [y for y, in con.execute("SELECT DISTINCT year FROM report_figures WHERE office_id = ? ORDER BY 1",
                                          [district.id]).fetchall()]
     year = year or (years[-1] if years else None)
