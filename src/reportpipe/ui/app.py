@@ -113,20 +113,22 @@ def warehouse() -> Path:
     return settings.warehouse_dir()
 
 
-def _is_admin(user) -> bool:
-    """Whether the user may change Airflow's configuration, under either auth manager: an admin sees every office."""
-    return get_auth_manager().is_authorized_configuration(method="PUT", user=user)
+def _visible(user) -> list[str]:
+    """The offices and the district the user may see: an Airflow admin (who may change Airflow's configuration,
+    under either auth manager) sees all."""
+    return deployment().visible_to(
+        user.get_name(), lambda: get_auth_manager().is_authorized_configuration(method="PUT", user=user))
 
 
 def visible_offices(user) -> list[str]:
-    """The offices the user may see (an Airflow admin: all of them)."""
+    """The offices the user may see."""
     district = deployment().district.id if deployment().district else None
-    return [o for o in deployment().visible_to(user.get_name(), lambda: _is_admin(user)) if o != district]
+    return [o for o in _visible(user) if o != district]
 
 
 def sees_district(user) -> bool:
     district = deployment().district
-    return district is not None and district.id in deployment().visible_to(user.get_name(), lambda: _is_admin(user))
+    return district is not None and district.id in _visible(user)
 
 
 def granted_office(user, office: str | None) -> str:
@@ -144,7 +146,7 @@ def granted_district(user):
     district = deployment().district
     if district is None:
         raise HTTPException(404, "this deployment serves no district (the offices file declares none)")
-    if district.id not in deployment().visible_to(user.get_name(), lambda: _is_admin(user)):
+    if not sees_district(user):
         raise HTTPException(403, f"{user.get_name()} is not granted the district {district.id}: an administrator "
                                  "grants it in the offices file (district: users:)")
     return district
